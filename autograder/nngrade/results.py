@@ -1,0 +1,84 @@
+"""Grading results shared by every executor (the "Grading engine contract" in CONTRACTS.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import nbformat
+
+TEST_STATUSES = ("passed", "failed", "error", "timeout", "not-run")
+REPORT_STATUSES = ("graded", "could-not-grade")
+
+
+@dataclass
+class TestOutcome:
+    """The result of one graded cell; `message` is safe to show a student."""
+
+    __test__ = False  # not a pytest test class
+
+    grade_id: str
+    score: float
+    max_score: float
+    status: str  # "passed" | "failed" | "error" | "timeout" | "not-run"
+    message: str  # never hidden-test source or traceback lines of hidden tests
+    hidden: bool  # the cell had a hidden-tests section in the master copy
+
+    def to_json(self) -> dict[str, Any]:
+        """The per-test entry of `nngrade check --json`."""
+        return {
+            "grade_id": self.grade_id,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status,
+            "message": self.message,
+        }
+
+
+@dataclass
+class GradeReport:
+    """Everything one grading of one submission produced."""
+
+    assignment: str
+    student: str | None
+    status: str  # "graded" | "could-not-grade"
+    reason: str  # "" when graded; otherwise names the problem
+    tests: list[TestOutcome] = field(default_factory=list)
+    notebook: nbformat.NotebookNode | None = None  # graded copy, hidden tests redacted
+    notes: list[str] = field(default_factory=list)  # repairs made by prepare, other remarks
+
+    @property
+    def score(self) -> float:
+        """Total points earned."""
+        return float(sum(t.score for t in self.tests))
+
+    @property
+    def max_score(self) -> float:
+        """Total points available."""
+        return float(sum(t.max_score for t in self.tests))
+
+    def to_json(self) -> dict[str, Any]:
+        """The `nngrade check --json` shape (plus `reason`, `student` and `notes`)."""
+        return {
+            "assignment": self.assignment,
+            "student": self.student,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status,
+            "reason": self.reason,
+            "notes": list(self.notes),
+            "tests": [t.to_json() for t in self.tests],
+        }
+
+
+@dataclass
+class Limits:
+    """Resource limits of one grading run (seconds, megabytes)."""
+
+    cell_timeout: float = 30
+    total_timeout: float = 900
+    memory_mb: int = 2048
+    max_processes: int = 64
+    max_file_mb: int = 200
+    network: bool = False
