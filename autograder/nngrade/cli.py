@@ -1,9 +1,196 @@
-"""Command-line entry point of `nngrade` (the commands arrive with the autograder issue)."""
+"""Command line of `nngrade`: release, collect, autograde, feedback, export, report, check."""
 
+from __future__ import annotations
+
+import argparse
+import json
 import sys
+from pathlib import Path
+
+from .config import Settings, load
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load(
+        args.course,
+        db_url=args.db_url,
+        course_id=args.course_id,
+        jobs=getattr(args, "jobs", None),
+        executor=args.executor,
+        cell_timeout=args.cell_timeout,
+        total_timeout=args.total_timeout,
+        memory_mb=args.memory_mb,
+    )
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    """Generate release/ from source/ with nbgrader (hw4's release module) and check leaks."""
+    from .release import ReleaseError, available_assignments, generate_release
+
+    settings = _settings(args)
+    names = args.assignments or available_assignments(settings.root)
+    try:
+        written = generate_release(names, settings.release, root=settings.root)
+    except ReleaseError as err:
+        print(f"nngrade release: {err}", file=sys.stderr)
+        return 1
+    for path in written:
+        shown = path.relative_to(settings.root) if path.is_relative_to(settings.root) else path
+        print(f"released {shown}")
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    """Import a class's submissions into submitted/<student>/<assignment>/."""
+    from .collect import collect
+
+    settings = _settings(args)
+    result = collect(Path(args.source), args.assignment, settings, overwrite=args.overwrite)
+    print(result.describe())
+    return 0 if result.imported or not result.problems else 1
+
+
+def cmd_autograde(args: argparse.Namespace) -> int:
+    """Grade every submitted student in parallel, resumably."""
+    from .autograde import run
+
+    settings = _settings(args)
+    summary = run(settings, args.assignment, jobs=args.jobs, force=args.force,
+                  students=args.student or None, progress=not args.no_progress)
+    print(
+        f"{args.assignment}: graded {len(summary.graded)}, could not grade "
+        f"{len(summary.could_not_grade)}, skipped {len(summary.skipped)} unchanged"
+    )
+    for entry in summary.could_not_grade:
+        print(f"  could not grade: {entry}")
+    if summary.interrupted:
+        print("interrupted: run the same command again to continue", file=sys.stderr)
+        return 130
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    """One HTML page per student, hidden tests redacted."""
+    from .feedback import write_feedback
+
+    settings = _settings(args)
+    pages = write_feedback(settings, args.assignment)
+    for page in pages:
+        print(page)
+    print(f"{len(pages)} feedback pages in {settings.feedback}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Grades to CSV (one row per student)."""
+    from .export import export_csv
+
+    settings = _settings(args)
+    rows = export_csv(settings, args.assignment, Path(args.csv), canvas=args.canvas)
+    print(f"wrote {rows} rows to {args.csv}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The instructor's class report (HTML)."""
+    from .report import write_report
+
+    settings = _settings(args)
+    path = write_report(settings, args.assignment, Path(args.output) if args.output else None)
+    print(path)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Grade one notebook on its own and print the outcome (JSON with --json)."""
+    from .check import check
+
+    settings = _settings(args)
+    report = check(settings, args.assignment, Path(args.notebook), release_only=args.release_only)
+    data = report.to_json()
+    if args.json:
+        print(json.dumps(data, indent=1))
+    else:
+        print(f"{args.assignment}: {report.status} {report.score:g}/{report.max_score:g}"
+              + (f" ({report.reason})" if report.reason else ""))
+        for test in report.tests:
+            print(f"  {test.grade_id:<32} {test.score:>5g}/{test.max_score:<5g} {test.status}"
+                  + (f": {test.message.splitlines()[0]}" if test.message else ""))
+        for note in report.notes:
+            print(f"  note: {note}")
+    return 0 if report.status == "graded" else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (shared flags on every command)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--course", type=Path, default=None,
+                        help="folder holding nbgrader_config.py (default: the repository's "
+                             "autograder/, or $NNGRADE_COURSE)")
+    common.add_argument("--db-url", default=None, help="gradebook URL (default: SQLite)")
+    common.add_argument("--course-id", default=None)
+    common.add_argument("--executor", default=None, choices=["inkernel", "isolated"],
+                        help="grading executor (default: isolated when available)")
+    common.add_argument("--cell-timeout", type=float, default=None, help="seconds per cell")
+    common.add_argument("--total-timeout", type=float, default=None,
+                        help="seconds per notebook")
+    common.add_argument("--memory-mb", type=int, default=None, help="memory limit per kernel")
+
+    top = argparse.ArgumentParser(prog="nngrade", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("release", parents=[common], help="generate release/ from source/")
+    p.add_argument("assignments", nargs="*")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("collect", parents=[common], help="import submissions")
+    p.add_argument("source", help="folder (one sub-folder per student) or Canvas-style zip/folder")
+    p.add_argument("assignment")
+    p.add_argument("--overwrite", action="store_true", help="replace existing submissions")
+    p.set_defaults(func=cmd_collect)
+
+    p = sub.add_parser("autograde", parents=[common], help="grade all submissions")
+    p.add_argument("assignment")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="parallel workers")
+    p.add_argument("--force", action="store_true", help="re-grade unchanged submissions too")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_autograde)
+
+    p = sub.add_parser("feedback", parents=[common], help="HTML feedback per student")
+    p.add_argument("assignment")
+    p.set_defaults(func=cmd_feedback)
+
+    p = sub.add_parser("export", parents=[common], help="grades as CSV")
+    p.add_argument("assignment")
+    p.add_argument("--csv", required=True)
+    p.add_argument("--canvas", action="store_true", help="Canvas gradebook import layout")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("report", parents=[common], help="class report (HTML)")
+    p.add_argument("assignment")
+    p.add_argument("--output", default=None)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("check", parents=[common], help="grade one notebook")
+    p.add_argument("assignment")
+    p.add_argument("notebook")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--release-only", action="store_true",
+                   help="ignore the master copy: visible tests only")
+    p.set_defaults(func=cmd_check)
+    return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; the sub-commands are implemented in later modules."""
-    print("nngrade: no commands yet", file=sys.stderr)
-    return 2
+    """Entry point of the `nngrade` console script."""
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except FileNotFoundError as err:
+        print(f"nngrade {args.command}: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
