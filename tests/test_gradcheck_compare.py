@@ -1,0 +1,116 @@
+"""nnhelpers.gradcheck.compare: forward values diagnosed in the same words as gradients."""
+
+import numpy as np
+import pytest
+from nnhelpers.gradcheck import ComparisonResult, GradientCheckError, compare
+
+
+@pytest.fixture
+def expected():
+    return np.random.default_rng(1).normal(size=(4, 3))
+
+
+def _assert_wrong(result, code):
+    assert isinstance(result, ComparisonResult)
+    assert not result.ok, str(result)
+    assert code in result.cause_codes, f"expected {code!r}:\n{result}"
+    with pytest.raises(GradientCheckError, match=result.name):
+        result.raise_if_failed()
+
+
+def test_equal_values_pass(expected):
+    result = compare(expected.copy(), expected, name="scores")
+    assert result.ok and bool(result)
+    assert result.n_off == 0
+    assert "matches" in str(result)
+    result.raise_if_failed()
+
+
+def test_values_within_tolerance_pass(expected):
+    assert compare(expected * (1 + 1e-9), expected, name="s").ok
+    assert not compare(expected * (1 + 1e-4), expected, name="s").ok
+    assert compare(expected * (1 + 1e-4), expected, name="s", rtol=1e-3).ok
+
+
+def test_a_list_of_numbers_is_accepted():
+    assert compare([1.0, 2.0], np.array([1.0, 2.0]), name="y").ok
+
+
+@pytest.mark.parametrize(
+    ("transform", "code"),
+    [
+        (lambda e: -e, "sign"),
+        (lambda e: 2 * e, "factor-2"),
+        (lambda e: e / 2, "factor-1/2"),
+        (lambda e: e + 0.25, "missing-term"),
+        (lambda e: np.zeros_like(e), "zeros"),
+    ],
+)
+def test_value_patterns_are_named(expected, transform, code):
+    _assert_wrong(compare(transform(expected), expected, name="scores"), code)
+
+
+def test_a_batch_factor_is_named_with_the_batch_size(expected):
+    result = compare(expected / 4, expected, name="loss", batch_size=4)
+    _assert_wrong(result, "factor-1/R")
+
+
+def test_a_transposed_result_is_named(expected):
+    result = compare(expected.T, expected, name="scores")
+    _assert_wrong(result, "transposed")
+    assert "(3, 4)" in str(result) and "(4, 3)" in str(result)
+
+
+def test_a_square_transposed_result_is_named():
+    e = np.random.default_rng(2).normal(size=(3, 3))
+    _assert_wrong(compare(e.T, e, name="m"), "transposed")
+
+
+def test_a_reduction_over_the_wrong_axis_is_named(expected):
+    result = compare(expected.sum(axis=0), expected.sum(axis=1), name="row sums")
+    assert not result.ok
+    assert "shape" in str(result)
+    result = compare(expected, expected.sum(axis=0), name="total")
+    _assert_wrong(result, "missing-sum")
+
+
+def test_a_wrong_part_is_located(expected):
+    got = expected.copy()
+    got[2] = 0
+    result = compare(got, expected, name="scores")
+    _assert_wrong(result, "missing-term")
+    assert result.n_off == 3
+    assert "rows 2" in result.likely_cause
+    assert "scores[2, " in str(result)
+
+
+def test_nan_is_named(expected):
+    got = expected.copy()
+    got[1, 1] = np.nan
+    result = compare(got, expected, name="p")
+    _assert_wrong(result, "nan")
+    assert "(1, 1)" in str(result)
+
+
+def test_integer_results_are_named(expected):
+    result = compare(np.trunc(expected * 3).astype(int), expected * 3, name="z")
+    _assert_wrong(result, "dtype")
+
+
+def test_none_and_tuples_are_explained(expected):
+    assert "missing return" in str(compare(None, expected, name="f(x)"))
+    result = compare((expected, 1), expected, name="f(x)")
+    assert not result.ok and "tuple of 2" in str(result)
+
+
+def test_a_scalar_instead_of_an_array_is_explained(expected):
+    result = compare(expected.sum(), expected, name="f(x)")
+    assert not result.ok
+    assert "single number" in str(result) and "sum" in str(result)
+
+
+def test_comparison_renders_html(expected):
+    page = compare(-expected, expected, name="a<b").__repr__()
+    assert "a<b" in page
+    html = compare(-expected, expected, name="a<b")._repr_html_()
+    assert "a&lt;b" in html and "sign" in html
