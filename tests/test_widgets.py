@@ -1,0 +1,226 @@
+"""nnhelpers.widgets: slider moves redraw the PNG; the explorer names convergence and divergence;
+executed without a widget front end the output still carries a static image/png."""
+
+import base64
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import nbformat
+import numpy as np
+import pytest
+from nnhelpers import plots
+from nnhelpers.widgets import (
+    LearningRateExplorer,
+    SliderFigure,
+    activation_explorer,
+    learning_rate_explorer,
+)
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _counting_slider_figure():
+    calls = []
+
+    def draw(fig, *, height, colour):
+        calls.append((height, colour))
+        ax = fig.add_subplot()
+        ax.bar([0], [height], color=colour)
+        ax.set_ylim(0, 10)
+
+    sliders = {"height": widgets.FloatSlider(value=2.0, min=0, max=10),
+               "colour": widgets.Dropdown(options=["red", "blue"], value="red")}
+    return SliderFigure(draw, sliders, figsize=(3, 2)), calls
+
+
+# --------------------------------------------------------------------------- SliderFigure
+def test_slider_change_redraws_and_changes_the_png():
+    view, calls = _counting_slider_figure()
+    first = view.png
+    assert first.startswith(b"\x89PNG") and view.image.value == first
+    assert calls == [(2.0, "red")]
+    view.sliders["height"].value = 7.0
+    assert calls[-1] == (7.0, "red")
+    assert view.png != first
+    view.sliders["colour"].value = "blue"
+    assert calls[-1] == (7.0, "blue")
+
+
+def test_same_value_does_not_redraw_and_redraw_is_deterministic():
+    view, calls = _counting_slider_figure()
+    before = view.png
+    view.sliders["height"].value = 2.0
+    assert len(calls) == 1 and view.png == before
+    view.redraw()
+    assert len(calls) == 2 and view.png == before  # same values, same bytes
+
+
+def test_draw_error_on_a_slider_move_is_shown_on_the_figure():
+    def draw(fig, *, k):
+        if k > 1:
+            raise ZeroDivisionError("k too large")
+        fig.add_subplot().plot([0, k])
+
+    view = SliderFigure(draw, {"k": widgets.IntSlider(value=0, min=0, max=3)}, figsize=(3, 2))
+    assert view.error is None
+    view.sliders["k"].value = 2
+    assert "ZeroDivisionError: k too large" in view.error
+    assert any("k too large" in t.get_text() for t in view.figure.texts)
+    view.sliders["k"].value = 1
+    assert view.error is None
+
+
+def test_draw_error_at_construction_is_raised():
+    def broken(fig, *, k):
+        raise KeyError("no such column")
+
+    with pytest.raises(KeyError, match="no such column"):
+        SliderFigure(broken, {"k": widgets.IntSlider()})
+
+
+def test_display_bundle_carries_widget_view_and_current_png():
+    view, _ = _counting_slider_figure()
+    view.sliders["height"].value = 5.0
+    bundle = view._repr_mimebundle_()
+    assert bundle[WIDGET_VIEW]["model_id"] == view.widget.model_id
+    assert base64.b64decode(bundle["image/png"]) == view.png
+    assert "height" in bundle["text/plain"]
+
+
+def test_slider_figure_stays_out_of_pyplot():
+    before = plt.get_fignums()
+    _counting_slider_figure()
+    assert plt.get_fignums() == before
+
+
+# --------------------------------------------------------------------------- learning rate
+def _trajectory_line(explorer):
+    ax = explorer.figure.axes[0]
+    (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == plots.TRAJECTORY_GID]
+    return line
+
+
+def test_default_explorer_converges_and_draws_its_trajectory():
+    explorer = learning_rate_explorer()
+    assert isinstance(explorer, LearningRateExplorer)
+    assert isinstance(explorer.sliders["lr"], widgets.FloatLogSlider)
+    assert isinstance(explorer.sliders["iterations"], widgets.IntSlider)
+    assert isinstance(explorer.sliders["decay"], widgets.FloatSlider)
+    assert explorer.status == "converged" and not explorer.diverged
+    assert explorer.trajectory.shape == (31, 2)
+    np.testing.assert_array_equal(explorer.trajectory[0], [-4.0, 2.0])
+    line = _trajectory_line(explorer)
+    np.testing.assert_array_equal(line.get_xdata(), explorer.trajectory[:, 0])
+    np.testing.assert_array_equal(line.get_ydata(), explorer.trajectory[:, 1])
+    (curve,) = explorer.figure.axes[1].get_lines()
+    np.testing.assert_allclose(curve.get_ydata(), explorer.losses)
+    assert explorer.losses[-1] < 1e-3 * explorer.losses[0]
+
+
+def test_learning_rate_slider_changes_trajectory_and_png():
+    explorer = learning_rate_explorer()
+    before_png, before_path = explorer.png, explorer.trajectory.copy()
+    explorer.sliders["lr"].value = 0.01
+    assert explorer.png != before_png
+    assert not np.allclose(explorer.trajectory, before_path)
+    assert explorer.status == "not converged yet"
+    np.testing.assert_array_equal(_trajectory_line(explorer).get_xdata(),
+                                  explorer.trajectory[:, 0])
+    same = explorer.png
+    explorer.sliders["lr"].value = explorer.sliders["lr"].value
+    assert explorer.png == same
+
+
+def test_too_large_learning_rate_is_flagged_diverged_and_stopped():
+    explorer = learning_rate_explorer(lr=0.5, iterations=50)
+    assert explorer.diverged and explorer.status == "diverged"
+    assert len(explorer.trajectory) < 51  # stopped early, before the numbers explode
+    assert np.all(np.isfinite(explorer.trajectory)) and np.all(np.isfinite(explorer.losses))
+    texts = [t.get_text() for ax in explorer.figure.axes for t in ax.texts]
+    assert "diverged" in texts
+    ax = explorer.figure.axes[0]
+    assert ax.get_xlim() == (-5.0, 5.0) and ax.get_ylim() == (-3.0, 3.0)  # view kept readable
+    assert "diverged" in ax.get_title()
+
+
+def test_slightly_too_large_learning_rate_diverges_slowly_but_is_still_flagged():
+    explorer = learning_rate_explorer(lr=0.21, iterations=30)
+    assert explorer.diverged
+    assert len(explorer.trajectory) == 31
+
+
+def test_oscillation_is_named():
+    explorer = learning_rate_explorer(lr=0.19)
+    assert explorer.status == "oscillating"
+    steps = np.diff(explorer.trajectory[:, 1])
+    assert np.all(steps[1:] * steps[:-1] < 0)
+
+
+def test_iterations_and_decay_sliders_take_effect():
+    explorer = learning_rate_explorer(lr=0.05)
+    explorer.sliders["iterations"].value = 12
+    assert explorer.trajectory.shape == (13, 2)
+    explorer.sliders["decay"].value = 0.9
+    np.testing.assert_allclose(explorer.run.rates, 0.05 * 0.9 ** np.arange(12))
+
+
+def test_numerical_gradient_matches_a_given_gradient():
+    def loss(w1, w2):
+        return (w1 - 1) ** 2 + 2 * (w2 + 0.5) ** 2 + 0.5 * w1 * w2
+
+    def grad(w1, w2):
+        return np.array([2 * (w1 - 1) + 0.5 * w2, 4 * (w2 + 0.5) + 0.5 * w1])
+
+    numeric = learning_rate_explorer(loss, w0=(2.0, 2.0), lr=0.1)
+    exact = learning_rate_explorer(loss, grad, w0=(2.0, 2.0), lr=0.1)
+    np.testing.assert_allclose(numeric.trajectory, exact.trajectory, atol=1e-6)
+    assert exact.status == "converged"
+    np.testing.assert_allclose(exact.trajectory[-1], np.linalg.solve([[2, 0.5], [0.5, 4]],
+                                                                      [2, -2]), atol=1e-3)
+
+
+# --------------------------------------------------------------------------- activations
+def test_activation_dropdown_switches_the_curve():
+    explorer = activation_explorer({"sin": np.sin, "cube": lambda z: z**3},
+                                   derivatives={"sin": np.cos})
+    assert isinstance(explorer.sliders["name"], widgets.Dropdown)
+    first = explorer.png
+    ax_f, ax_d = explorer.figure.axes
+    assert ax_d.get_title() == "sin'(z)"
+    explorer.sliders["name"].value = "cube"
+    assert explorer.png != first
+    ax_f, ax_d = explorer.figure.axes
+    assert ax_d.get_title() == "cube'(z) (numerical)"
+    x = ax_f.get_lines()[0].get_xdata()
+    np.testing.assert_allclose(ax_d.get_lines()[0].get_ydata(), 3 * x**2, rtol=1e-6, atol=1e-8)
+
+
+# --------------------------------------------------------------------------- no front end
+@pytest.mark.slow
+def test_executed_without_front_end_the_output_keeps_a_static_png():
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from nnhelpers.widgets import learning_rate_explorer\n"
+        "learning_rate_explorer(lr=0.5)"
+    )]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    (output,) = nb.cells[0].outputs
+    assert output["output_type"] == "execute_result"
+    assert WIDGET_VIEW in output["data"]
+    png = base64.b64decode(output["data"]["image/png"])
+    assert png.startswith(b"\x89PNG")
+    # nbconvert without saved widget state falls back to the picture.
+    nb.metadata.pop("widgets", None)
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert "data:image/png;base64," + output["data"]["image/png"][:40] in html
