@@ -192,6 +192,27 @@ class NotebookHarness:
             return TestResult(False, 0.0, f"{type(error).__name__}: {error}")
         return TestResult(True, self.max_points[grade_id], "")
 
+    # -- dependencies -----------------------------------------------------------------------
+    def names_used_by(self, grade_id: str) -> set[str]:
+        """Global names a test cell uses, directly or through the notebook functions it calls."""
+        ns = self.namespace
+        pending = _code_names(compile(self.test_sources[grade_id], grade_id, "exec"))
+        seen: set[str] = set()
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            value = ns.get(name)
+            if isinstance(value, types.FunctionType) and value.__globals__ is ns:
+                pending |= _code_names(value.__code__)
+        return seen
+
+    def cells_affected_by(self, names: Iterable[str]) -> list[str]:
+        """The graded test cells whose outcome can depend on any of `names` (for cheap runs)."""
+        wanted = set(names)
+        return [g for g in self.test_sources if self.names_used_by(g) & wanted]
+
     # -- summaries --------------------------------------------------------------------------
     @property
     def total_points(self) -> float:
@@ -202,6 +223,15 @@ class NotebookHarness:
     def score(results: Mapping[str, TestResult]) -> float:
         """Points earned in a results dictionary."""
         return sum(r.points for r in results.values())
+
+
+def _code_names(code: types.CodeType) -> set[str]:
+    """Global names referenced by a code object and the functions and lambdas nested in it."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
 
 
 def _rebind(function: types.FunctionType, namespace: dict[str, Any]) -> types.FunctionType:

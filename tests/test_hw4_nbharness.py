@@ -79,3 +79,10 @@ def test_visible_only_and_errors(notebook):
     assert crashed["test_double"].message.startswith("ZeroDivisionError")
     with pytest.raises(RuntimeError, match="slow cell"):
         NotebookHarness(notebook).setup()
+
+
+def test_cells_affected_by_follows_calls(notebook):
+    harness = NotebookHarness(notebook, skip={"slow"})
+    assert harness.cells_affected_by({"double"}) == ["test_double", "test_quad"]
+    assert harness.cells_affected_by({"quadruple"}) == ["test_quad"]
+    assert harness.cells_affected_by({"math"}) == []
