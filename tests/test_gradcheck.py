@@ -255,6 +255,7 @@ def test_a_missing_sum_over_the_batch_is_named(rng):
     result = check_vjp(affine, {"x": x, "W": W, "b": b}, up, grads, batch_size=R)
     _assert_caught(result, "b", "missing-sum")
     assert "axis 0" in result["b"].likely_cause
+    assert "gives the right values" in result["b"].likely_cause
 
 
 def test_a_sum_over_the_wrong_axis_is_named(rng):
@@ -383,3 +384,42 @@ def test_the_report_renders_as_html_and_text(rng):
     assert "relative error" in text
     assert repr(result) == text
     assert not bool(result)
+
+
+def test_a_same_shape_sum_over_the_wrong_axis_is_named(rng):
+    n = 3  # batch size equal to the number of outputs: the shapes cannot tell the axes apart
+    x, W, b = rng.normal(size=(n, D)), rng.normal(size=(D, n)), rng.normal(size=n)
+    up = rng.normal(size=(n, n))
+    grads = {**affine_backward(up, x, W), "b": up.sum(axis=1)}
+    result = check_vjp(affine, {"x": x, "W": W, "b": b}, up, grads)
+    _assert_caught(result, "b", "wrong-axis")
+    assert "axis 1" in result["b"].likely_cause and "axis 0" in result["b"].likely_cause
+
+
+def test_a_missing_mask_is_located_by_the_sign_of_the_input(rng):
+    def forward(z):
+        return np.where(z > 0, z, 0.0)
+
+    z, up = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    result = check_vjp(forward, {"z": z}, up, {"z": up.copy()})
+    _assert_caught(result, "z", "missing-term")
+    assert "where z < 0" in result["z"].likely_cause
+
+
+def test_a_float32_loss_is_noted(rng):
+    x = rng.normal(size=3)
+    result = check_gradient(lambda x: np.float32(np.sum(x**2)), {"x": x}, {"x": 2 * x})
+    assert any("float32" in note for note in result.notes), str(result)
+
+
+def test_a_residual_close_to_a_simple_term_is_said_to_resemble_it(rng):
+    W = rng.normal(size=(3, 4))
+    noise = rng.normal(size=(3, 4)) * 0.01
+
+    def loss(W):
+        return float(np.sum(W**2) + np.sum(noise * W))
+
+    other = rng.normal(size=(3, 4)) * 0.01  # forgot 2W and got the small term wrong too
+    result = check_gradient(loss, {"W": W}, {"W": other})
+    _assert_caught(result, "W", "missing-term")
+    assert "resembles 2 x W" in result["W"].likely_cause

@@ -114,3 +114,19 @@ def test_comparison_renders_html(expected):
     assert "a<b" in page
     html = compare(-expected, expected, name="a<b")._repr_html_()
     assert "a&lt;b" in html and "sign" in html
+
+
+def test_broadcasting_into_a_square_is_named():
+    e = np.random.default_rng(3).normal(size=4)
+    result = compare(e - np.zeros((4, 1)), e, name="scores")
+    _assert_wrong(result, "broadcast")
+    assert "diagonal" in result.likely_cause
+
+
+def test_normalising_over_the_wrong_axis_is_named():
+    raw = np.random.default_rng(4).random(size=(3, 5)) + 0.1
+    expected = raw / raw.sum(axis=1, keepdims=True)
+    got = raw / raw.sum(axis=0, keepdims=True)
+    result = compare(got, expected, name="probabilities")
+    _assert_wrong(result, "wrong-axis")
+    assert "axis 1" in result.likely_cause

@@ -16,6 +16,8 @@ import numpy as np
 FIT_TOLERANCE = 1e-4
 # A ratio is named (2, 1/2, R, ...) when it is this close, relatively.
 RATIO_TOLERANCE = 1e-3
+# A residual "resembles" a term when it fits to this (a correlation above about 0.995).
+RESEMBLES = 0.1
 
 
 @dataclass(frozen=True)
@@ -145,12 +147,14 @@ def diagnose_values(
     *,
     batch_size: int | None = None,
     candidates: Mapping[str, np.ndarray] | None = None,
+    reducibles: Mapping[str, np.ndarray] | None = None,
     labels: tuple[str, str] = ("analytic", "numerical"),
 ) -> list[Cause]:
     """Causes for two same-shaped finite arrays that disagree on the entries marked `bad`.
 
     `valid` marks the entries that were compared (kinks excluded); `candidates` are named
-    arrays of the same shape that a missing term might be proportional to.
+    arrays of the same shape that a missing term might be proportional to; `reducibles` are
+    arrays whose sum over some axis might be the right (or the wrong) answer.
     """
     g_name, e_name = labels
     g = np.where(valid, got, 0.0)
@@ -186,10 +190,71 @@ def diagnose_values(
             c, err = best_factor(g_t, e_t)
             if err < FIT_TOLERANCE:
                 causes = [Cause("transposed", f"{g_name} is the transpose of {e_name} (.T)")]
-                return causes + [x for x in name_factor(c, batch_size, labels) if x.code != "sign"]
+                return causes + name_factor(c, batch_size, labels)
+    if valid.all():
+        causes = _wrong_axis_values(got, expected, reducibles or {}, labels)
+        causes += _normalised_along(got, expected, labels)
+        if causes:
+            return causes
     causes = _missing_term(g, e, valid, candidates or {}, labels)
-    causes += _partial_match(got, expected, bad, valid, labels)
+    causes += _partial_match(got, expected, bad, valid, candidates or {}, labels)
     return causes
+
+
+def _wrong_axis_values(
+    got: np.ndarray, expected: np.ndarray, reducibles: Mapping[str, np.ndarray], labels
+) -> list[Cause]:
+    """got is a context array summed over one axis, expected the same array over another."""
+    g_name, e_name = labels
+    for name, array in reducibles.items():
+        array = np.asarray(array, dtype=np.float64)
+        sums = {k: array.sum(axis=k) for k in range(array.ndim)}
+        got_axes = [
+            k for k, v in sums.items() if v.shape == got.shape and fit_error(got, v) < FIT_TOLERANCE
+        ]
+        exp_axes = [
+            k
+            for k, v in sums.items()
+            if v.shape == expected.shape and fit_error(expected, v) < FIT_TOLERANCE
+        ]
+        if got_axes and exp_axes and not set(got_axes) & set(exp_axes):
+            return [
+                Cause(
+                    "wrong-axis",
+                    f"{g_name} equals {name} summed over axis {got_axes[0]}, but {e_name} is "
+                    f"{name} summed over axis {exp_axes[0]}: summed over the wrong axis",
+                )
+            ]
+    return []
+
+
+def _constant(values: np.ndarray) -> bool:
+    spread = float(np.max(values) - np.min(values)) if values.size > 1 else 1.0
+    return spread <= FIT_TOLERANCE * max(1.0, float(np.max(np.abs(values))))
+
+
+def _normalised_along(got: np.ndarray, expected: np.ndarray, labels) -> list[Cause]:
+    """got's sums are constant along one axis, expected's along the other (e.g. normalising)."""
+    if got.ndim != 2 or min(got.shape) < 2:
+        return []
+    g_name, e_name = labels
+    for axis, other in ((0, 1), (1, 0)):
+        if (
+            _constant(got.sum(axis=axis))
+            and not _constant(got.sum(axis=other))
+            and _constant(expected.sum(axis=other))
+            and not _constant(expected.sum(axis=axis))
+        ):
+            value = fmt(float(expected.sum(axis=other)[0]))
+            return [
+                Cause(
+                    "wrong-axis",
+                    f"{e_name} sums to {value} along axis {other} (each "
+                    f"{'row' if other else 'column'}), but {g_name} along axis {axis}: "
+                    "normalised (or reduced) over the wrong axis; check axis= and keepdims=",
+                )
+            ]
+    return []
 
 
 def _missing_term(
@@ -237,6 +302,32 @@ def _missing_term(
                             f"a term broadcast along axis {axis} is missing",
                         )
                     ]
+    return _resembling_term(residual, valid, candidates, labels)
+
+
+def _resembling_term(
+    residual: np.ndarray,
+    valid: np.ndarray,
+    candidates: Mapping[str, np.ndarray],
+    labels: tuple[str, str],
+) -> list[Cause]:
+    """A looser fit: the residual is close to (correlation above ~0.99) a candidate term."""
+    g_name, e_name = labels
+    if valid.sum() < 8:
+        return []
+    for name, term in candidates.items():
+        term = np.where(valid, np.asarray(term, dtype=np.float64), 0.0)
+        if term.shape != residual.shape or _norm(term) == 0:
+            continue
+        k, err = best_factor(residual, term)
+        if err < RESEMBLES:
+            return [
+                Cause(
+                    "missing-term",
+                    f"the difference {e_name} - {g_name} closely resembles {k:.2g} x {name}: "
+                    "a term like it is probably missing (or has the wrong coefficient)",
+                )
+            ]
     return []
 
 
@@ -254,6 +345,7 @@ def _partial_match(
     expected: np.ndarray,
     bad: np.ndarray,
     valid: np.ndarray,
+    candidates: Mapping[str, np.ndarray],
     labels: tuple[str, str],
 ) -> list[Cause]:
     """Causes when only some entries are wrong: where they are and what they look like."""
@@ -288,6 +380,22 @@ def _partial_match(
             f"; {e_name} is 0 on all of them: the function is flat there, so a mask "
             "(where the input is switched off) is probably missing"
         )
+    for name, term in candidates.items():
+        term = np.asarray(term)
+        if term.shape != bad.shape:
+            continue
+        for sign, cond in (
+            ("< 0", term < 0),
+            ("> 0", term > 0),
+            ("<= 0", term <= 0),
+            (">= 0", term >= 0),
+        ):
+            if np.array_equal(bad[valid], cond[valid]):
+                text += f"; the wrong entries are exactly those where {name} {sign}"
+                break
+        else:
+            continue
+        break
     return [Cause("missing-term", text)]
 
 
@@ -329,6 +437,22 @@ def diagnose_shape(
                 "shape",
                 f"{g_name} is a single number, expected an array of shape {es}{note}: "
                 "everything was summed (a sum without axis=?)",
+            )
+        ]
+    if (
+        got.ndim == 2
+        and gs[0] == gs[1] == expected.size
+        and expected.size > 1
+        and np.squeeze(expected).ndim == 1
+    ):
+        diagonal = finite and fit_error(np.diag(got), expected.reshape(-1)) < FIT_TOLERANCE
+        detail = "; its diagonal holds the right values" if diagonal else ""
+        return [
+            Cause(
+                "broadcast",
+                f"{g_name} has shape {gs}, expected {es}: an array of shape ({gs[0]},) was "
+                f"combined with one of shape ({gs[0]}, 1) and broadcast to a square{detail}; make "
+                "the shapes agree (keepdims=True, or reshape)",
             )
         ]
     if got.ndim == 2 and gs == es[::-1]:

@@ -19,7 +19,7 @@ STATUS_TEXT = {
     "ok": "ok",
     "fail": "FAIL",
     "wrong": "WRONG",
-    "error": "ERROR",
+    "error": "WRONG",
     "skipped": "skipped",
 }
 STATUS_COLOUR = {
@@ -88,6 +88,8 @@ class ArrayReport:
     def summary_line(self, tol_text: str) -> str:
         """One sentence: how far off and how many entries."""
         if self.status == "error":
+            if self.got_shape is not None and self.got_shape != self.shape:
+                return f"wrong shape: got {self.got_shape}, expected {self.shape}"
             return "could not be compared"
         parts = []
         if self.rel_error == self.rel_error:
@@ -103,8 +105,6 @@ class ArrayReport:
         if self.ok and not always and not self.notes:
             return []
         lines = [f"-- {self.name}: {STATUS_TEXT[self.status]}, {self.summary_line(tol_text)}"]
-        if self.got_shape is not None and self.got_shape != self.shape:
-            lines.append(f"   shape: expected {self.shape}, got {self.got_shape}")
         for i, cause in enumerate(self.causes):
             lines.append(f"   {'likely cause' if i == 0 else 'also'}: {cause.text}")
         for note in self.notes:
@@ -118,9 +118,8 @@ class ArrayReport:
             ]
             widths = [max(len(r[i]) for r in rows) for i in range(4)]
             for row in rows:
-                lines.append(
-                    "     " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
-                )
+                cells = (c.ljust(w) for c, w in zip(row, widths, strict=True))
+                lines.append(("     " + "  ".join(cells)).rstrip())
         return lines
 
 
@@ -265,8 +264,10 @@ class GradCheckResult(_Result):
             lines.append(f"not checked (no gradient given): {', '.join(self.unchecked)}")
         if not self.ok:
             lines.append(
-                f"(relative error = |analytic - numerical| / max(|analytic|, |numerical|) over all "
-                f"entries; below {fmt(GOOD)} is good, above {fmt(WRONG)} is a real bug)"
+                "(analytic = the gradient given to the check; numerical = the slope measured by "
+                "nudging each entry up and down by eps. relative error = |analytic - numerical| / "
+                f"max(|analytic|, |numerical|) over all entries: below {fmt(GOOD)} good, below "
+                f"tol passes, above {fmt(WRONG)} a real bug)"
             )
         return "\n".join(lines)
 

@@ -105,10 +105,15 @@ class _Loss:
             else:
                 self.args[key] = value
         self.calls = 0
+        self.low_precision = ""
 
     def __call__(self, **replaced: np.ndarray) -> float:
         self.calls += 1
-        return _as_loss(self.f(**{**self.args, **replaced}))
+        value = self.f(**{**self.args, **replaced})
+        dtype = getattr(value, "dtype", None)
+        if dtype is not None and dtype.kind == "f" and dtype.itemsize < 8:
+            self.low_precision = str(dtype)
+        return _as_loss(value)
 
     def mutated_inputs(self) -> list[str]:
         """Names of inputs the function changed in place (those make the check unreliable)."""
@@ -230,6 +235,7 @@ def _report(
     batch_size: int | None,
     candidates: Mapping[str, np.ndarray],
     context_shapes: Mapping[str, tuple[int, ...]],
+    reducibles: Mapping[str, np.ndarray] | None = None,
 ) -> ArrayReport:
     """Compare one analytic (got) array with its truth and diagnose the difference."""
     report = ArrayReport(name, "error", truth.shape, None, n_entries=truth.size, labels=labels)
@@ -280,7 +286,14 @@ def _report(
     report.status = judge(report)
     if report.status in ("fail", "wrong") or report.n_off:
         report.causes += diagnose_values(
-            got, truth, bad, valid, batch_size=batch_size, candidates=candidates, labels=labels
+            got,
+            truth,
+            bad,
+            valid,
+            batch_size=batch_size,
+            candidates=candidates,
+            reducibles=reducibles,
+            labels=labels,
         )
         if arr.dtype.kind in "iub" and report.status in ("fail", "wrong"):
             report.causes.insert(
@@ -358,8 +371,9 @@ def _check(
         dtype = np.asarray(original).dtype
         expected_dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
         candidates = {key: probe.base}
-        for other, value in (extra_candidates or {}).items():
-            candidates[other] = value
+        for other, value in {**loss.args, **(extra_candidates or {})}.items():
+            if other != key and isinstance(value, np.ndarray) and value.dtype.kind == "f":
+                candidates[other] = value
         floor = probe.noise * np.sqrt(max(probe.central.size, 1)) / max(tol, 1e-12) * 1e-2
         reports[key] = _report(
             key,
@@ -374,6 +388,7 @@ def _check(
             batch_size=batch_size,
             candidates=candidates,
             context_shapes=shapes,
+            reducibles=extra_candidates,
         )
         if probe.kink.any():
             reports[key].notes.append(
@@ -387,6 +402,11 @@ def _check(
         notes.append(
             f"the function changed its input(s) {', '.join(mutated)} in place; the numerical "
             "gradient may be unreliable (functions should not modify their arguments)"
+        )
+    if loss.low_precision:
+        notes.append(
+            f"the function returns {loss.low_precision} values: with eps = {eps} the numerical "
+            "gradient is dominated by rounding; compute the loss in float64 for checking"
         )
     return GradCheckResult(name, reports, tol, eps, problems, notes, unchecked)
 
