@@ -1,0 +1,14 @@
+"""Shared test set-up: a non-interactive plotting backend and the offline data mirror."""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+# On development and CI machines without internet, the shared MNIST mirror sits beside the
+# checkout; use it unless the caller chose a mirror already.
+_shared_mirror = ROOT.parent / "shared" / "data" / "mnist"
+if "NNHELPERS_MIRROR" not in os.environ and _shared_mirror.is_dir():
+    os.environ["NNHELPERS_MIRROR"] = str(_shared_mirror)
