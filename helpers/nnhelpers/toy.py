@@ -33,7 +33,7 @@ def make_blobs(
     """Two Gaussian blobs around (-1, -1) and (1, 1), labels 0 and 1.
 
     The noise is cut at 3 standard deviations, so the classes are always linearly separable
-    (by x1 + x2 = 0) when noise < 0.47: the right data for a perceptron.
+    (by x1 + x2 = 0) whenever noise < 1/3: the right data for a perceptron.
     """
     rng = _rng(seed)
     sizes = _class_sizes(n, 2)
