@@ -130,3 +130,33 @@ def test_normalising_over_the_wrong_axis_is_named():
     result = compare(got, expected, name="probabilities")
     _assert_wrong(result, "wrong-axis")
     assert "axis 1" in result.likely_cause
+
+
+def test_swapped_axes_of_a_stack_of_matrices_are_named():
+    e = np.random.default_rng(5).normal(size=(2, 3, 3))
+    result = compare(e.transpose(0, 2, 1), e, name="jacobians")
+    _assert_wrong(result, "transposed")
+    assert "axes 1 and 2" in result.likely_cause
+
+
+def test_nan_where_the_reference_has_nan_agrees():
+    assert compare(np.array([1.0, np.nan]), np.array([1.0, np.nan]), name="y").ok
+    assert not compare(np.array([1.0, 2.0]), np.array([1.0, np.nan]), name="y").ok
+
+
+def test_a_single_number_in_a_length_one_array_is_accepted_with_a_note():
+    result = compare(np.array([3.0]), 3.0, name="loss")
+    assert result.ok
+    assert "single number" in str(result)
+
+
+def test_a_ragged_list_is_explained():
+    result = compare([[1.0, 2.0], [3.0]], np.ones((2, 2)), name="rows")
+    assert not result.ok and "different lengths" in str(result)
+
+
+def test_one_wrong_number_gets_no_made_up_factor():
+    result = compare(3.0, 4.0, name="loss")
+    assert not result.ok
+    assert "factor" not in result.cause_codes
+    assert "factor-2" in compare(8.0, 4.0, name="loss").cause_codes

@@ -7,6 +7,7 @@ whatever arrays it has (the parameter, the upstream gradient) as candidates for 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -180,17 +181,14 @@ def diagnose_values(
     c, err = best_factor(g, e)
     if err < FIT_TOLERANCE:
         causes = name_factor(c, batch_size, labels)
+        if int(valid.sum()) == 1:  # one entry fits any factor: name only the usual suspects
+            causes = [x for x in causes if x.code != "factor"]
         if causes:
             return causes
-    if g.ndim == 2 and g.shape[0] == g.shape[1] and g.shape[0] > 1:
-        both = valid & valid.T
-        e_t = np.where(both, expected.T, 0.0)
-        g_t = np.where(both, got, 0.0)
-        if fit_error(e_t, np.where(both, expected, 0.0)) > FIT_TOLERANCE:
-            c, err = best_factor(g_t, e_t)
-            if err < FIT_TOLERANCE:
-                causes = [Cause("transposed", f"{g_name} is the transpose of {e_name} (.T)")]
-                return causes + name_factor(c, batch_size, labels)
+    if valid.all():
+        causes = _permutation_causes(got, expected, True, batch_size, labels)
+        if causes:
+            return causes
     if valid.all():
         causes = _wrong_axis_values(got, expected, reducibles or {}, labels)
         causes += _normalised_along(got, expected, labels)
@@ -199,6 +197,54 @@ def diagnose_values(
     causes = _missing_term(g, e, valid, candidates or {}, labels)
     causes += _partial_match(got, expected, bad, valid, candidates or {}, labels)
     return causes
+
+
+def _describe_permutation(perm: tuple[int, ...], ndim: int) -> str:
+    if ndim == 2:
+        return "rows and columns swapped, .T"
+    swapped = [i for i in range(ndim) if perm[i] != i]
+    if len(swapped) == 2:
+        return f"axes {swapped[0]} and {swapped[1]} swapped"
+    return f"np.transpose(..., {perm})"
+
+
+def _permutation_causes(
+    got: np.ndarray,
+    expected: np.ndarray,
+    finite: bool,
+    batch_size: int | None,
+    labels: tuple[str, str],
+) -> list[Cause]:
+    """got is expected with its axes permuted (a transpose), possibly times a constant."""
+    g_name, e_name = labels
+    if not 2 <= got.ndim <= 4 or got.ndim != expected.ndim or got.size < 2:
+        return []
+    same_shape = got.shape == expected.shape
+    perms = [p for p in itertools.permutations(range(got.ndim)) if p != tuple(range(got.ndim))]
+    shaped = [p for p in perms if tuple(got.shape[i] for i in p) == expected.shape]
+    for perm in shaped:
+        moved = np.transpose(got, perm)
+        if same_shape and fit_error(np.transpose(expected, perm), expected) < FIT_TOLERANCE:
+            continue  # expected is unchanged by this permutation: it cannot be told apart
+        if finite:
+            c, err = best_factor(moved, expected)
+            if err < FIT_TOLERANCE:
+                how = _describe_permutation(perm, got.ndim)
+                text = f"{g_name} is {e_name} transposed ({how})"
+                if not same_shape:
+                    text = f"{g_name} has shape {got.shape} instead of {expected.shape}; " + text
+                return [Cause("transposed", text)] + name_factor(c, batch_size, labels)
+    if shaped and not same_shape:
+        how = _describe_permutation(shaped[0], got.ndim)
+        return [
+            Cause(
+                "transposed",
+                f"{g_name} has shape {got.shape}, the expected {expected.shape} transposed "
+                f"({how}): a transposed matrix, or the factors of a matrix product in the wrong "
+                "order (values differ as well)",
+            )
+        ]
+    return []
 
 
 def _wrong_axis_values(
@@ -428,7 +474,7 @@ def diagnose_shape(
     gs, es = got.shape, expected.shape
     finite = np.all(np.isfinite(got)) and np.all(np.isfinite(expected))
     batch = f" (the batch size R = {batch_size})" if batch_size else ""
-    if got.ndim == 0 and expected.ndim > 0:
+    if got.ndim == 0 and expected.size > 1:
         note = ""
         if finite and _close(float(got), float(expected.sum())) and expected.sum() != 0:
             note = f"; it equals the sum of all {e_name} entries"
@@ -455,25 +501,9 @@ def diagnose_shape(
                 "the shapes agree (keepdims=True, or reshape)",
             )
         ]
-    if got.ndim == 2 and gs == es[::-1]:
-        if finite:
-            c, err = best_factor(got.T, expected)
-            if err < FIT_TOLERANCE:
-                extra = [x for x in name_factor(c, batch_size, labels)]
-                return [
-                    Cause(
-                        "transposed",
-                        f"{g_name} has shape {gs}, the transpose of {es}, and its values match "
-                        f"after .T: transposed",
-                    )
-                ] + extra
-        return [
-            Cause(
-                "transposed",
-                f"{g_name} has shape {gs}, the transpose of the expected {es}: a transposed "
-                "matrix, or the factors of a matrix product in the wrong order",
-            )
-        ]
+    permuted = _permutation_causes(got, expected, finite, batch_size, labels)
+    if permuted:
+        return permuted
     if got.size == expected.size:
         squeezed = np.squeeze(got).shape == np.squeeze(expected).shape
         matches = finite and fit_error(got.reshape(es), expected) < FIT_TOLERANCE
@@ -584,16 +614,17 @@ def diagnose_nonfinite(
         inf = np.isinf(arr)
         if nan.any() or inf.any():
             where = _describe_indices(np.argwhere(nan | inf))
-            origin = (
-                "log(0), 0/0, or overflow in exp"
-                if code == "nan"
-                else "the function itself produced NaN/inf when the input was nudged"
-            )
+            if code == "nan":
+                origin = "typically log(0), 0/0, or overflow in exp"
+            elif name == "numerical":
+                origin = "the function itself gave NaN/inf when the input was nudged"
+            else:
+                origin = "the reference values are not finite"
             causes.append(
                 Cause(
                     code,
                     f"{name} contains {int(nan.sum())} NaN and {int(inf.sum())} inf entries "
-                    f"(at {where}): typically {origin}",
+                    f"(at {where}): {origin}",
                 )
             )
     return causes

@@ -217,7 +217,11 @@ def _to_array(value: Any, name: str) -> tuple[np.ndarray | None, Cause | None]:
     try:
         arr = np.asarray(value)
     except (ValueError, TypeError):
-        return None, Cause("dtype", f"{name} cannot be made into an array ({type(value).__name__})")
+        return None, Cause(
+            "dtype",
+            f"{name} cannot be made into an array ({type(value).__name__}): rows of different "
+            "lengths, or arrays of different shapes in one list?",
+        )
     return arr, None
 
 
@@ -236,11 +240,12 @@ def _report(
     candidates: Mapping[str, np.ndarray],
     context_shapes: Mapping[str, tuple[int, ...]],
     reducibles: Mapping[str, np.ndarray] | None = None,
+    same_nonfinite_agree: bool = False,
 ) -> ArrayReport:
     """Compare one analytic (got) array with its truth and diagnose the difference."""
     report = ArrayReport(name, "error", truth.shape, None, n_entries=truth.size, labels=labels)
     report.n_skipped = int((~valid).sum())
-    arr, problem = _to_array(value, f"the {labels[0]} value of {name}")
+    arr, problem = _to_array(value, f"{name} ({labels[0]})")
     if problem:
         report.causes.append(problem)
         return report
@@ -251,12 +256,19 @@ def _report(
         report.causes += causes
         return report
     got = arr.astype(np.float64) if arr.dtype.kind != "c" else arr.real.astype(np.float64)
+    if got.shape != truth.shape and got.size == truth.size == 1:
+        report.notes.append(f"shape {got.shape} accepted for {truth.shape} (a single number)")
+        got = got.reshape(truth.shape)
     if got.shape != truth.shape:
         report.causes += diagnose_shape(
             got, truth, batch_size=batch_size, context_shapes=context_shapes, labels=labels
         )
         return report
     nonfinite = ~np.isfinite(got) | ~np.isfinite(truth)
+    if same_nonfinite_agree:  # NaN where the reference has NaN (inf where inf) is right
+        with np.errstate(invalid="ignore"):
+            same = (np.isnan(got) & np.isnan(truth)) | (np.isinf(truth) & (got == truth))
+        valid = valid & ~same
     mask = valid & ~nonfinite
     report.n_compared = int(valid.sum())
     diff = np.abs(got - truth)
@@ -531,6 +543,7 @@ def compare(
         bad_fn=lambda g, t: atol + rtol * np.abs(t),
         rel_floor=atol,
         judge=lambda r: "good" if r.n_off == 0 else "wrong",
+        same_nonfinite_agree=True,
         batch_size=batch_size,
         candidates={},
         context_shapes={},
