@@ -150,13 +150,13 @@ def test_too_large_learning_rate_is_flagged_diverged_and_stopped():
 
 
 def test_slightly_too_large_learning_rate_diverges_slowly_but_is_still_flagged():
-    explorer = learning_rate_explorer(lr=0.21, iterations=30)
+    explorer = learning_rate_explorer(lr=0.26, iterations=30)
     assert explorer.diverged
     assert len(explorer.trajectory) == 31
 
 
 def test_oscillation_is_named():
-    explorer = learning_rate_explorer(lr=0.19)
+    explorer = learning_rate_explorer(lr=0.23)
     assert explorer.status == "oscillating"
     steps = np.diff(explorer.trajectory[:, 1])
     assert np.all(steps[1:] * steps[:-1] < 0)
@@ -224,3 +224,11 @@ def test_executed_without_front_end_the_output_keeps_a_static_png():
     nb.metadata.pop("widgets", None)
     html, _ = HTMLExporter().from_notebook_node(nb)
     assert "data:image/png;base64," + output["data"]["image/png"][:40] in html
+
+
+def test_loss_running_off_to_minus_infinity_counts_as_diverged():
+    explorer = learning_rate_explorer(lambda w: -(w[0] ** 2) + w[1] ** 2, w0=(0.5, 0.5), lr=0.9,
+                                      iterations=100, max_iterations=100)
+    assert explorer.losses[-1] < explorer.losses[0]
+    assert explorer.diverged
+    assert len(explorer.trajectory) < 101

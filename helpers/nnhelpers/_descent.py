@@ -13,7 +13,7 @@ import numpy as np
 
 BLOW_UP_FACTOR = 1e6        # loss this many times the start (or view) loss: stop, diverged
 FAR_AWAY = 1e3              # this many view widths away from the start: stop, diverged
-CONVERGED_GRADIENT = 1e-2   # gradient norm shrunk below this fraction of the first one
+CONVERGED_GRADIENT = 0.02   # gradient norm shrunk below this fraction of the first one
 
 
 @dataclass
@@ -36,18 +36,19 @@ def _verdict(losses: np.ndarray, trajectory: np.ndarray, gradients: list[np.ndar
     taken = len(trajectory) - 1
     if stopped or not np.isfinite(losses[-1]) or losses[-1] > losses[0]:
         how = f"stopped after {taken} of {steps} steps" if stopped else f"after {taken} steps"
-        return "diverged", f"diverged: loss grew from {losses[0]:.3g}\nto {losses[-1]:.3g} ({how})"
+        return "diverged", f"diverged: loss went from {losses[0]:.3g}\nto {losses[-1]:.3g} ({how})"
     moves = np.diff(trajectory, axis=0)
     turns = np.sum(moves[1:] * moves[:-1], axis=1) < 0
     oscillating = turns.size > 0 and turns.mean() > 0.5
     first = float(np.linalg.norm(gradients[0]))
     last = float(np.linalg.norm(gradients[-1]))
-    if first == 0 or last <= CONVERGED_GRADIENT * first:
-        note = " (after oscillating)" if oscillating else ""
-        return "converged", f"converged{note}: loss {losses[-1]:.3g} after {taken} steps"
+    converged = first == 0 or last <= CONVERGED_GRADIENT * first
+    where = f"loss {losses[-1]:.3g} after {taken} steps"
     if oscillating:
-        return "oscillating", f"oscillating: loss {losses[-1]:.3g} after {taken} steps"
-    return "not converged yet", f"still descending: loss {losses[-1]:.3g} after {taken} steps"
+        return "oscillating", f"oscillating{' but converged' if converged else ''}: {where}"
+    if converged:
+        return "converged", f"converged: {where}"
+    return "not converged yet", f"still descending: {where}"
 
 
 def descend(

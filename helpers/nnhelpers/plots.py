@@ -197,7 +197,7 @@ def loss_grid(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Evaluate a loss of two weights on a grid: returns (W1, W2, L), each (n2, n1).
 
-    A range is (low, high) (then ``resolution`` points) or an explicit array of values.
+    A range is a pair (low, high), giving ``resolution`` points, or 3+ explicit values.
     """
     vector_loss = _vector_loss(loss)
     w1 = _axis_values(w1_range, resolution)
@@ -230,14 +230,11 @@ def draw_loss_contours(ax: Axes, W1: np.ndarray, W2: np.ndarray, L: np.ndarray) 
 
 
 def draw_trajectory_2d(ax: Axes, trajectory: np.ndarray, *, label: str = "gradient descent"):
-    """Trajectory as a line with markers, its start and end marked; the axes limits are kept."""
-    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    """Trajectory as a line with markers, its start and end marked (limits set before stay)."""
     (line,) = ax.plot(trajectory[:, 0], trajectory[:, 1], "o-", color="tab:red", ms=3, lw=1.2,
                       label=label, gid=TRAJECTORY_GID)
     ax.plot(*trajectory[0], "s", color="white", mec="k", ms=7, label="start")
     ax.plot(*trajectory[-1], "*", color="gold", mec="k", ms=12, label="end")
-    ax.set_xlim(xlim)
-    ax.set_ylim(ylim)
     return line
 
 

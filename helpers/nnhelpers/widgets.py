@@ -105,8 +105,12 @@ class SliderFigure:
 
 # --------------------------------------------------------------------------- learning rate
 def _elongated_bowl(w: np.ndarray) -> float:
-    """A generic quadratic bowl, ten times steeper along w2 than along w1."""
-    return 0.5 * (w[0] ** 2 + 10.0 * w[1] ** 2)
+    """A generic quadratic bowl, eight times steeper along w2 than along w1.
+
+    Gradient descent converges for learning rates below 0.125, zig-zags across the valley
+    between 0.125 and 0.25 and diverges above 0.25.
+    """
+    return 0.5 * (w[0] ** 2 + 8.0 * w[1] ** 2)
 
 
 class LearningRateExplorer(SliderFigure):
@@ -169,7 +173,7 @@ class LearningRateExplorer(SliderFigure):
 
     @property
     def status(self) -> str:
-        """'converged', 'oscillating', 'not converged yet' or 'diverged'."""
+        """'converged', 'oscillating' (most steps turn back), 'not converged yet' or 'diverged'."""
         return self.run.status
 
     def _draw(self, fig: Figure, *, lr: float, iterations: int, decay: float) -> None:
