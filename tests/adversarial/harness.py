@@ -1,0 +1,171 @@
+"""A course folder for the attack corpus, and the checks every attack run must pass."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from adv_master import ASSIGNMENT, master
+from nngrade.results import Limits
+from nngrade.simulate import reference
+
+LIMITS = Limits(
+    cell_timeout=4, total_timeout=60, memory_mb=1024, max_processes=32, max_file_mb=64
+)
+HONEST = {"alice": 6.0}  # other students, and the score they must keep
+
+
+class Listener:
+    """A TCP server on 127.0.0.1 that records every connection (none must arrive)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections: list[bytes] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    self.connections.append(conn.recv(1024) or b"<connected>")
+                except OSError:
+                    self.connections.append(b"<connected>")
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
+@dataclass
+class Course:
+    """A world-readable course folder (so only the sandbox, not file modes, protects it)."""
+
+    root: Path
+    listener: Listener
+    protected: dict[Path, str] = field(default_factory=dict)
+
+    @property
+    def config_dir(self) -> Path:
+        return self.root / "autograder"
+
+    @property
+    def master(self) -> Path:
+        return self.root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+    @property
+    def gradebook(self) -> Path:
+        return self.config_dir / "gradebook.db"
+
+    def submission(self, student: str) -> Path:
+        return self.root / "course" / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+    def context(self, token: str) -> dict[str, str]:
+        """Placeholder values for an attack's source."""
+        return {
+            "MASTER": str(self.master),
+            "GRADEBOOK": str(self.gradebook),
+            "CONFIG": str(self.config_dir / "nbgrader_config.py"),
+            "OTHER": str(self.submission("alice")),
+            "PORT": str(self.listener.port),
+            "TOKEN": token,
+            "CANARY": str(self.canary(token)),
+        }
+
+    def canary(self, token: str) -> Path:
+        return Path(tempfile.gettempdir()) / f"nngrade-canary-{token}"
+
+    def snapshot(self) -> dict[Path, str]:
+        """Hashes of the files no submission may change."""
+        return {path: _digest(path) for path in self.protected}
+
+    def gradebook_rows(self) -> int:
+        with sqlite3.connect(self.gradebook) as db:
+            return db.execute("select count(*) from probe").fetchone()[0]
+
+
+def make_course(cell_timeout: float = LIMITS.cell_timeout) -> Course:
+    """The `adv` course: master, config, a stand-in gradebook, an honest student's submission."""
+    root = Path(tempfile.mkdtemp(prefix="nngrade-adv-"))
+    root.chmod(0o755)
+    course = Course(root, Listener())
+    course.master.parent.mkdir(parents=True)
+    nbformat.write(master(), str(course.master))
+    course.config_dir.mkdir()
+    (course.config_dir / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n"
+        "c.CourseDirectory.course_id = 'adv-course'\n"
+        f"c.NNGrade.cell_timeout = {cell_timeout}\n"
+        f"c.NNGrade.total_timeout = {LIMITS.total_timeout}\n"
+        f"c.NNGrade.memory_mb = {LIMITS.memory_mb}\n"
+        "c.NNGrade.executor = 'isolated'\n"
+    )
+    with sqlite3.connect(course.gradebook) as db:
+        db.execute("create table probe (student text, score real)")
+        db.execute("insert into probe values ('alice', 6.0)")
+    for student in HONEST:
+        path = course.submission(student)
+        path.parent.mkdir(parents=True)
+        nbformat.write(reference(master()), str(path))
+    for base, dirs, files in os.walk(root):
+        for name in dirs:
+            os.chmod(os.path.join(base, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(base, name), 0o644)
+    course.protected = {
+        p: "" for p in (course.master, course.gradebook, course.submission("alice"),
+                        course.config_dir / "nbgrader_config.py")
+    }
+    return course
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "<missing>"
+
+
+def new_token(name: str) -> str:
+    return f"nngradeattack{name.replace('_', '')}{uuid.uuid4().hex[:8]}"
+
+
+def leftover_processes(token: str) -> list[str]:
+    """Processes an attack left: ones carrying its token, and sandbox agents whose run ended."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if token.encode() in cmdline:
+            found.append(f"{pid}: {cmdline[:200]!r}")
+        elif b"_kernel_agent.py" in cmdline:
+            args = [a for a in cmdline.split(b"\0") if a]
+            try:
+                seed = json.loads(args[-1]).get("seed", "")
+            except (ValueError, AttributeError, IndexError):
+                continue
+            if seed and not os.path.exists(seed):
+                found.append(f"{pid}: orphaned sandbox agent ({seed})")
+    return found

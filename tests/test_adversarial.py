@@ -1,0 +1,106 @@
+"""The attack corpus (tests/adversarial/attacks.py) graded by the isolated executor.
+
+For every attack: graded, no unearned points, finished within its limits, nothing left
+running, the master/gradebook/config/other submissions untouched, no network connection, and
+the honest student's grade unchanged. `test_adversarial_cli.py` runs the same corpus through
+`nngrade check` and `nngrade autograde`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+HERE = Path(__file__).resolve().parent / "adversarial"
+sys.path[:0] = [str(HERE), str(HERE / "fixture")]
+
+from adv_master import ASSIGNMENT, MAX_SCORE, master  # noqa: E402
+from attacks import ATTACKS, Attack  # noqa: E402
+from harness import HONEST, LIMITS, leftover_processes, make_course, new_token  # noqa: E402
+from nngrade.isolated import grade_notebook  # noqa: E402
+from nngrade.sandbox import detect  # noqa: E402
+
+pytestmark = pytest.mark.slow
+FULL = detect(False).mode == "namespaces"
+
+
+@pytest.fixture(scope="module")
+def course():
+    course = make_course()
+    yield course
+    course.listener.close()
+
+
+def needs_full_sandbox(attack: Attack) -> bool:
+    """Attacks that only the namespace sandbox stops (the fallback is documented as weaker)."""
+    return attack.needs_namespaces or attack.group == "read" or attack.name == "network"
+
+
+def run_attack(course, attack: Attack):
+    """Grade the attack's notebook; return (report, seconds, token, files before)."""
+    if needs_full_sandbox(attack) and not FULL:
+        pytest.skip(f"{attack.name} needs the namespace sandbox (root + unshare); "
+                    f"this machine gives: {detect(False).describe()}")
+    token = new_token(attack.name)
+    path = course.submission(attack.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(attack.notebook(master(), **course.context(token)), str(path))
+    before = course.snapshot()
+    started = time.monotonic()
+    report = grade_notebook(path, course.master, assignment=ASSIGNMENT, limits=LIMITS,
+                            student=attack.name)
+    return report, time.monotonic() - started, token, before
+
+
+def assert_contained(course, attack: Attack, report, seconds: float, token: str, before) -> None:
+    """What every attack run must satisfy, whatever the attack."""
+    summary = [(t.grade_id, t.status, t.score, t.message[:120]) for t in report.tests]
+    assert report.status == "graded", report.reason
+    assert report.max_score == MAX_SCORE, f"max score changed: {summary}"
+    assert report.score <= attack.max_score, f"{attack.name} got unearned points: {summary}"
+    assert seconds < LIMITS.total_timeout + 30, f"grading took {seconds:.0f} s"
+    assert leftover_processes(token) == [], "processes left behind"
+    assert course.snapshot() == before, "a protected file changed"
+    assert course.gradebook_rows() == 1
+    assert not course.canary(token).exists(), "the attack wrote outside its sandbox"
+    assert not any(token.encode() in c for c in course.listener.connections), "network reached"
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
+def test_attack_is_contained(course, attack: Attack):
+    report, seconds, token, before = run_attack(course, attack)
+    assert_contained(course, attack, report, seconds, token, before)
+
+
+def test_corpus_covers_the_threat_model():
+    groups = {a.group for a in ATTACKS}
+    assert groups == {"points", "read", "harm"}
+    assert len(ATTACKS) >= 12
+    assert all(a.stopped_by and a.what for a in ATTACKS)
+
+
+def test_honest_student_unaffected_by_attacks(course):
+    """Grade the honest student after the corpus ran: same full score."""
+    for student, expected in HONEST.items():
+        report = grade_notebook(course.submission(student), course.master,
+                                assignment=ASSIGNMENT, limits=LIMITS, student=student)
+        assert report.status == "graded", report.reason
+        assert report.score == expected, [(t.grade_id, t.message) for t in report.tests]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("infinite_loop", MAX_SCORE),  # interrupted; the tests after it still run
+    ("network", MAX_SCORE),
+    ("write_outside", MAX_SCORE),
+    ("memory_bomb", MAX_SCORE),
+])
+def test_contained_attacks_keep_earned_points(course, name, expected):
+    """Containment is not a blanket zero: what the reference answers earned is kept."""
+    attack = next(a for a in ATTACKS if a.name == name)
+    report, seconds, token, before = run_attack(course, attack)
+    assert_contained(course, attack, report, seconds, token, before)
+    assert report.score == expected, [(t.grade_id, t.status, t.message) for t in report.tests]
