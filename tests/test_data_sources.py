@@ -83,12 +83,16 @@ def corrupted(arrays) -> dict[str, bytes]:
 # --- downloads ----------------------------------------------------------------------------
 
 
-def test_download_verifies_caches_and_second_load_makes_no_request(monkeypatch, server, arrays):
+def test_download_verifies_caches_and_second_load_makes_no_request(
+    monkeypatch, server, arrays, capsys
+):
     url = server.serve("good", gz_files(arrays))
     use(monkeypatch, fake_spec(arrays, [url]))
 
-    first = load_raw()
+    first = data.load_mnist(normalize=False, flatten=False)  # with progress bars
     assert_same_data(first, arrays)
+    bars = capsys.readouterr().err
+    assert "train-images-idx3-ubyte.gz" in bars and "100%" in bars
     assert "download mirror" in first.source and url in first.source
     assert len(server.requests) == 4
 
@@ -275,7 +279,7 @@ def test_bad_arguments_are_explained():
 
 
 def test_all_sources_fail_with_a_report_of_each_and_how_to_fix_it(
-    monkeypatch, server, arrays, tmp_path
+    monkeypatch, server, arrays, tmp_path, capsys
 ):
     missing = server.serve("empty", {})
     refused = closed_port_url()
@@ -287,9 +291,9 @@ def test_all_sources_fail_with_a_report_of_each_and_how_to_fix_it(
     use(monkeypatch, spec)
 
     with pytest.raises(data.DataUnavailableError) as caught:
-        load_raw()
+        data.load_mnist()  # progress bars on: failed downloads must leave none behind
+    assert "%|" not in capsys.readouterr().err
     message = str(caught.value)
-    print(message)
     assert "Could not load MNIST" in message
     assert "user cache" in message and "not cached yet" in message
     assert f"local mirror {tmp_path / 'no-such-folder'}" in message

@@ -161,7 +161,9 @@ class DownloadMirror:
         level = logger.level
         logger.setLevel(logging.WARNING)  # pooch's INFO advice about known_hash confuses students
         try:
-            downloader = pooch.HTTPDownloader(progressbar=bar or False, timeout=self.timeout)
+            downloader = pooch.HTTPDownloader(
+                progressbar=bar if bar is not None else False, timeout=self.timeout
+            )
             path = pooch.retrieve(
                 url, known_hash=None, fname=fname, path=scratch, downloader=downloader
             )
@@ -194,12 +196,43 @@ class DownloadMirror:
         except OSError:
             return tempfile.gettempdir()
 
-    def _progress_bar(self, fname: str):
-        if not self.progress:
-            return None
+    def _progress_bar(self, fname: str) -> _LazyBar | None:
+        return _LazyBar(fname) if self.progress else None
+
+
+class _LazyBar:
+    """A tqdm bar that appears only once pooch knows the size, i.e. once a server answered.
+
+    pooch drives a custom bar through `total = ...`, `update`, `reset` and `close`; failed
+    mirrors thus leave no empty bars behind.
+    """
+
+    def __init__(self, desc: str) -> None:
+        self.desc = desc
+        self._bar = None
+
+    @property
+    def total(self) -> float | None:
+        return None if self._bar is None else self._bar.total
+
+    @total.setter
+    def total(self, value: float) -> None:
         from tqdm import tqdm  # text bar on stderr: works in a terminal, Jupyter and nbconvert
 
-        return tqdm(desc=fname, unit="B", unit_scale=True, ncols=79, leave=True)
+        self.close()
+        self._bar = tqdm(desc=self.desc, total=value or None, unit="B", unit_scale=True, ncols=79)
+
+    def update(self, n: float) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def reset(self) -> None:
+        if self._bar is not None:
+            self._bar.reset()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
 
 
 CONNECTION_PROBLEMS = (

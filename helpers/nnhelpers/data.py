@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import DTypeLike
 
-from ._catalog import DATASETS, DatasetSpec, FileSpec
+from ._catalog import DATASETS, DatasetSpec
 from ._npm import NpmFallback, split_by_digit
 from ._sources import CacheStore, DownloadMirror, MirrorFolder, SourceFailed
 from .toy import make_blobs, make_moons, make_spirals, make_xor
@@ -304,9 +304,11 @@ def _failure_report(
 ) -> str:
     """The error text: what was tried, why each failed, how to place the files by hand."""
     files = "\n".join(
-        f"    {f.name}.gz   (unpacked: {f.size:,} bytes, SHA-256 {f.sha256})" for f in spec.files
+        f"    {f.name + '.gz':28} (unpacked: {f.size:,} bytes, SHA-256 {f.sha256})"
+        for f in spec.files
     )
     urls = "\n".join(f"    {url}" for url in spec.urls)
+    option = " --fashion" if spec.name == "fashion-mnist" else ""
     return (
         f"Could not load {spec.title}: no source had a valid copy.\n"
         f"Tried, in order:\n" + "\n".join(_describe_failures(failures)) + "\n"
@@ -315,6 +317,7 @@ def _failure_report(
         f"  - set the environment variable {spec.mirror_env}=/path/to/that/folder before "
         f"starting Jupyter, or\n"
         f"  - pass mirror='/path/to/that/folder' to the loading function.\n"
+        f"  Check with: python -m nnhelpers.data{option} --mirror /path/to/that/folder\n"
         f"  The files are checked by the SHA-256 of their unpacked content, then cached in "
         f"{root / spec.name}."
     )
@@ -340,6 +343,19 @@ def _fallback_warning(
     )
 
 
-def expected_files(name: str = "mnist") -> tuple[FileSpec, ...]:
-    """The files a mirror folder of data set `name` must hold, with their hashes."""
-    return DATASETS[name].files
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m nnhelpers.data [--fashion]`: fetch into the cache and say from where."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--fashion", action="store_true", help="Fashion-MNIST instead of MNIST")
+    parser.add_argument("--mirror", action="append", help="a local mirror folder (repeatable)")
+    args = parser.parse_args(argv)
+    load = load_fashion_mnist if args.fashion else load_mnist
+    result = load(normalize=False, mirror=args.mirror)
+    print(result)
+    print(f"cache: {cache_root() / DATASETS['fashion-mnist' if args.fashion else 'mnist'].name}")
+
+
+if __name__ == "__main__":
+    main()
