@@ -286,3 +286,23 @@ def test_weight_images_one_per_class_on_a_diverging_scale_centred_at_zero():
 def test_weight_images_with_a_bias_row_get_a_hint():
     with pytest.raises(ValueError, match="drop it first"):
         plots.plot_weight_images(np.zeros((785, 10)))
+
+
+def test_loss_grid_uses_one_call_for_losses_that_work_on_grids():
+    calls = []
+
+    def on_grids(w1, w2):
+        calls.append(np.shape(w1))
+        return np.asarray(w1) ** 2 + np.asarray(w2)
+
+    W1, W2, L = plots.loss_grid(on_grids, (-1, 1), (0, 2), resolution=30)
+    np.testing.assert_allclose(L, W1**2 + W2)
+    assert calls[0] == (30, 30) and len(calls) == 4  # one grid call, three spot checks
+
+
+def test_loss_grid_falls_back_to_point_by_point_when_the_grid_call_is_wrong():
+    def scalar_only(w1, w2):
+        return float(np.sum(np.asarray(w1) * 0 + 1)) * (w1 - w2)  # wrong on arrays
+
+    W1, W2, L = plots.loss_grid(scalar_only, (-1, 1), (0, 2), resolution=5)
+    np.testing.assert_allclose(L, W1 - W2)

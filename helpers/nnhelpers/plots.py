@@ -133,8 +133,7 @@ def plot_decision_boundary(
         colors = ListedColormap([f"C{k % 10}" for k in range(n_classes)])
         levels = np.arange(n_classes + 1) - 0.5
         ax.contourf(g1, g2, out.reshape(g1.shape), levels=levels, cmap=colors, alpha=0.3)
-        ax.contour(g1, g2, out.reshape(g1.shape), levels=levels[1:-1], colors="k",
-                   linewidths=1)
+        ax.contour(g1, g2, out.reshape(g1.shape), levels=levels[1:-1], colors="k", linewidths=1)
     else:
         surface = out.reshape(g1.shape).astype(float)
         shade = ax.contourf(g1, g2, surface, levels=20, cmap="RdBu_r", alpha=0.5)
@@ -146,8 +145,15 @@ def plot_decision_boundary(
     else:
         for k in np.unique(y):
             chosen = y == k
-            ax.scatter(X[chosen, 0], X[chosen, 1], s=18, edgecolors="k", linewidths=0.5,
-                       color=f"C{int(k) % 10}", label=f"class {k}")
+            ax.scatter(
+                X[chosen, 0],
+                X[chosen, 1],
+                s=18,
+                edgecolors="k",
+                linewidths=0.5,
+                color=f"C{int(k) % 10}",
+                label=f"class {k}",
+            )
         ax.legend(loc="best", fontsize="small")
     ax.set_xlim(g1.min(), g1.max())
     ax.set_ylim(g2.min(), g2.max())
@@ -163,7 +169,8 @@ def _takes_two_weights(f: Callable) -> bool:
     """True for ``f(w1, w2)``, False for ``f(w)`` (w = np.array([w1, w2]))."""
     try:
         required = [
-            p for p in inspect.signature(f).parameters.values()
+            p
+            for p in inspect.signature(f).parameters.values()
             if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         ]
     except (TypeError, ValueError):
@@ -204,9 +211,33 @@ def loss_grid(
     w2 = _axis_values(w2_range, resolution)
     W1, W2 = np.meshgrid(w1, w2)
     with np.errstate(over="ignore", invalid="ignore"):
-        L = np.array([vector_loss(np.array([a, b])) for a, b in zip(W1.ravel(), W2.ravel(),
-                                                                     strict=True)])
+        whole = _whole_grid_at_once(loss, W1, W2, vector_loss)
+        if whole is not None:
+            return W1, W2, whole
+        L = np.array(
+            [vector_loss(np.array([a, b])) for a, b in zip(W1.ravel(), W2.ravel(), strict=True)]
+        )
     return W1, W2, L.reshape(W1.shape)
+
+
+def _whole_grid_at_once(
+    loss: Callable, W1: np.ndarray, W2: np.ndarray, vector_loss: Callable
+) -> np.ndarray | None:
+    """``loss(W1, W2)`` in one call when a two-weight loss works on grids (checked at 3 points)."""
+    if not _takes_two_weights(loss):
+        return None
+    try:
+        L = np.asarray(loss(W1, W2), dtype=float)
+    except Exception:
+        return None
+    if L.shape != W1.shape:
+        return None
+    probes = [(0, 0), (W1.shape[0] // 2, W1.shape[1] // 3), (-1, -1)]
+    for i, j in probes:
+        single = vector_loss(np.array([W1[i, j], W2[i, j]]))
+        if not np.isclose(L[i, j], single, rtol=1e-9, atol=1e-12, equal_nan=True):
+            return None
+    return L
 
 
 def _contour_levels(L: np.ndarray, count: int = 20) -> np.ndarray | int:
@@ -231,8 +262,16 @@ def draw_loss_contours(ax: Axes, W1: np.ndarray, W2: np.ndarray, L: np.ndarray) 
 
 def draw_trajectory_2d(ax: Axes, trajectory: np.ndarray, *, label: str = "gradient descent"):
     """Trajectory as a line with markers, its start and end marked (limits set before stay)."""
-    (line,) = ax.plot(trajectory[:, 0], trajectory[:, 1], "o-", color="tab:red", ms=3, lw=1.2,
-                      label=label, gid=TRAJECTORY_GID)
+    (line,) = ax.plot(
+        trajectory[:, 0],
+        trajectory[:, 1],
+        "o-",
+        color="tab:red",
+        ms=3,
+        lw=1.2,
+        label=label,
+        gid=TRAJECTORY_GID,
+    )
     ax.plot(*trajectory[0], "s", color="white", mec="k", ms=7, label="start")
     ax.plot(*trajectory[-1], "*", color="gold", mec="k", ms=12, label="end")
     return line
@@ -273,16 +312,26 @@ def plot_loss_surface(
             ax.legend(loc="upper right", fontsize="small")
         return ax
     ax = axes_or_new(ax, figsize=(7.0, 5.5), projection="3d")
-    ax.plot_surface(W1, W2, np.ma.masked_invalid(L), cmap="viridis", alpha=0.7,
-                    linewidth=0, antialiased=True)
+    ax.plot_surface(
+        W1, W2, np.ma.masked_invalid(L), cmap="viridis", alpha=0.7, linewidth=0, antialiased=True
+    )
     ax.set_xlabel("$w_1$")
     ax.set_ylabel("$w_2$")
     ax.set_zlabel("loss")
     if path is not None:
         vector_loss = _vector_loss(loss)
         heights = np.array([vector_loss(w) for w in path])
-        ax.plot(path[:, 0], path[:, 1], heights, "o-", color="tab:red", ms=3,
-                gid=TRAJECTORY_GID, label="gradient descent", axlim_clip=True)
+        ax.plot(
+            path[:, 0],
+            path[:, 1],
+            heights,
+            "o-",
+            color="tab:red",
+            ms=3,
+            gid=TRAJECTORY_GID,
+            label="gradient descent",
+            axlim_clip=True,
+        )
     ax.set_xlim(W1.min(), W1.max())
     ax.set_ylim(W2.min(), W2.max())
     return ax
@@ -300,8 +349,14 @@ def _evaluate(name: str, f: Callable, x: np.ndarray, what: str) -> np.ndarray:
     return values
 
 
-def draw_activation(ax_f: Axes, ax_d: Axes, name: str, f: Callable, x: np.ndarray,
-                    derivative: Callable | None = None) -> None:
+def draw_activation(
+    ax_f: Axes,
+    ax_d: Axes,
+    name: str,
+    f: Callable,
+    x: np.ndarray,
+    derivative: Callable | None = None,
+) -> None:
     """Draw one activation and its derivative (numerical when no derivative is passed)."""
     ax_f.plot(x, _evaluate(name, f, x, "function"), label=name)
     if derivative is None:
@@ -498,8 +553,15 @@ def plot_confusion_matrix(
         for i in range(n_classes):
             for j in range(n_classes):
                 text = f"{shown[i, j]:.2f}" if normalize else str(counts[i, j])
-                ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                        color="white" if shown[i, j] > 0.5 * peak else "black")
+                ax.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if shown[i, j] > 0.5 * peak else "black",
+                )
     ax.set_xticks(range(n_classes))
     ax.set_yticks(range(n_classes))
     ax.set_xlabel("predicted class")
@@ -521,8 +583,10 @@ def _templates(w: np.ndarray, n_pixels: int) -> np.ndarray:
         return w
     hint = ""
     if w.ndim == 2 and n_pixels + 1 in w.shape:
-        hint = (" It has one entry too many: if the bias is stored with the weights, drop it "
-                "first (e.g. w[:-1] or w[1:]).")
+        hint = (
+            " It has one entry too many: if the bias is stored with the weights, drop it "
+            "first (e.g. w[:-1] or w[1:])."
+        )
     raise ValueError(
         f"plot_weight_images: weights of shape {w.shape} do not hold images of {n_pixels} "
         f"pixels; expected ({n_pixels}, k) or (k, {n_pixels}).{hint}"
@@ -559,8 +623,13 @@ def plot_weight_images(
         if k >= count:
             ax.set_axis_off()
             continue
-        image = ax.imshow(templates[k].reshape(image_shape), cmap="RdBu_r", vmin=-limit,
-                          vmax=limit, interpolation="nearest")
+        image = ax.imshow(
+            templates[k].reshape(image_shape),
+            cmap="RdBu_r",
+            vmin=-limit,
+            vmax=limit,
+            interpolation="nearest",
+        )
         ax.set_title(titles[k], fontsize=10)
     fig.colorbar(image, ax=list(axes), shrink=0.8, label="weight")
     return fig

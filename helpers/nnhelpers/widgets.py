@@ -89,8 +89,9 @@ class SliderFigure:
                 raise
             self.error = "".join(traceback.format_exception_only(exc)).strip()
             self.figure.clear()
-            self.figure.text(0.02, 0.5, f"drawing failed:\n{self.error}", color="red",
-                             va="center", wrap=True)
+            self.figure.text(
+                0.02, 0.5, f"drawing failed:\n{self.error}", color="red", va="center", wrap=True
+            )
         self.image.value = figure_png(self.figure)
 
     def _on_change(self, change: dict) -> None:
@@ -137,22 +138,43 @@ class LearningRateExplorer(SliderFigure):
         figsize: tuple[float, float],
     ) -> None:
         self.loss = _vector_loss(loss)
-        self.grad = (_vector_gradient(grad) if grad is not None
-                     else (lambda w: gradient_2d(self.loss, w)))
+        self.grad = (
+            _vector_gradient(grad) if grad is not None else (lambda w: gradient_2d(self.loss, w))
+        )
         self.w0 = np.asarray(w0, dtype=float)
         self.grid = loss_grid(loss, w1_range, w2_range, resolution=resolution)
         self.run: DescentRun | None = None
         low, high = np.log10(lr_range[0]), np.log10(lr_range[1])
         sliders = {
-            "lr": widgets.FloatLogSlider(value=lr, base=10, min=low, max=high, step=0.01,
-                                         description="learning rate", readout_format=".3g",
-                                         continuous_update=False, style=_WIDE),
-            "iterations": widgets.IntSlider(value=iterations, min=1, max=max_iterations,
-                                            description="iterations", continuous_update=False,
-                                            style=_WIDE),
-            "decay": widgets.FloatSlider(value=decay, min=0.8, max=1.0, step=0.005,
-                                         description="decay per step", readout_format=".3f",
-                                         continuous_update=False, style=_WIDE),
+            "lr": widgets.FloatLogSlider(
+                value=lr,
+                base=10,
+                min=low,
+                max=high,
+                step=0.01,
+                description="learning rate",
+                readout_format=".3g",
+                continuous_update=False,
+                style=_WIDE,
+            ),
+            "iterations": widgets.IntSlider(
+                value=iterations,
+                min=1,
+                max=max_iterations,
+                description="iterations",
+                continuous_update=False,
+                style=_WIDE,
+            ),
+            "decay": widgets.FloatSlider(
+                value=decay,
+                min=0.8,
+                max=1.0,
+                step=0.005,
+                description="decay per step",
+                readout_format=".3f",
+                continuous_update=False,
+                style=_WIDE,
+            ),
         }
         super().__init__(self._draw, sliders, figsize=figsize)
 
@@ -177,19 +199,31 @@ class LearningRateExplorer(SliderFigure):
         return self.run.status
 
     def _draw(self, fig: Figure, *, lr: float, iterations: int, decay: float) -> None:
-        run = descend(self.loss, self.grad, self.w0, rate=lr, steps=iterations, decay=decay,
-                      view=self.grid)
+        run = descend(
+            self.loss, self.grad, self.w0, rate=lr, steps=iterations, decay=decay, view=self.grid
+        )
         self.run = run
         ax_surface, ax_curve = fig.subplots(1, 2, width_ratios=[1.1, 1])
         W1, W2, L = self.grid
         draw_loss_contours(ax_surface, W1, W2, L)
         draw_trajectory_2d(ax_surface, run.trajectory)
-        colour = "red" if run.diverged else ("darkorange" if run.status != "converged"
-                                             else "darkgreen")
+        colour = (
+            "red" if run.diverged else ("darkorange" if run.status != "converged" else "darkgreen")
+        )
         ax_surface.set_title(f"learning rate {lr:.3g}: {run.status}", color=colour)
         if run.diverged:
-            ax_surface.text(0.5, 0.5, "diverged", transform=ax_surface.transAxes, fontsize=28,
-                            color="red", alpha=0.6, ha="center", va="center", weight="bold")
+            ax_surface.text(
+                0.5,
+                0.5,
+                "diverged",
+                transform=ax_surface.transAxes,
+                fontsize=28,
+                color="red",
+                alpha=0.6,
+                ha="center",
+                va="center",
+                weight="bold",
+            )
         positive = bool(np.all(run.losses > 0))
         plot_loss_curves({"loss": run.losses}, ax=ax_curve, logy=positive)
         ax_curve.set_title(run.summary, color=colour, fontsize=10)
@@ -225,10 +259,17 @@ def learning_rate_explorer(
         w2_range = (-3.0, 3.0) if w2_range is None else w2_range
     extent = 1.25 * float(np.max(np.abs(w0))) + 1.0
     return LearningRateExplorer(
-        loss, grad, w0, lr=lr, iterations=iterations, decay=decay,
+        loss,
+        grad,
+        w0,
+        lr=lr,
+        iterations=iterations,
+        decay=decay,
         w1_range=(-extent, extent) if w1_range is None else w1_range,
         w2_range=(-extent, extent) if w2_range is None else w2_range,
-        lr_range=lr_range, max_iterations=max_iterations, resolution=resolution,
+        lr_range=lr_range,
+        max_iterations=max_iterations,
+        resolution=resolution,
         figsize=figsize,
     )
 
