@@ -142,3 +142,71 @@ def test_master_notebook_runs_top_to_bottom(lab):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+
+
+# -- real submissions through `nngrade check` (the grading pipeline, sandbox when available) -----
+PIPELINE_BUGS = {
+    "lab1": ["loss_missing_one_half", "neuron_gradient_missing_sigmoid_derivative",
+             "relu_derivative_returns_relu", "softplus_derivative_unstable"],
+    "lab2": ["softmax_shift_by_global_max", "cross_entropy_log_of_softmax_underflows",
+             "backward_bias_mean_over_batch", "train_zero_initialisation"],
+}
+ASSIGNMENTS = {"lab1": "lab1_perceptron_gd", "lab2": "lab2_softmax_backprop"}
+
+
+def merged(variants: list[dict[str, str]]) -> dict[str, str]:
+    """Several variants in one submission (a later one wins where two replace one function)."""
+    out: dict[str, str] = {}
+    for variant in variants:
+        out.update(variant)
+    return out
+
+
+def write_submission(lab: str, variant: dict[str, str], path: Path) -> Path:
+    """The master with each replaced function's answer cell holding the variant's source."""
+    nb = nbformat.read(LABS[lab][0], as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+            names = [n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)]
+            if names and names[0] in variant:
+                cell.source = variant[names[0]].strip() + "\n"
+    nbformat.write(nb, str(path))
+    return path
+
+
+def nngrade_check(lab: str, submission: Path) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    command = [str(Path(sys.executable).parent / "nngrade"), "check", ASSIGNMENTS[lab],
+               str(submission), "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.stdout.strip(), f"nngrade check printed nothing: {done.stderr[-2000:]}"
+    return json.loads(done.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lab", sorted(LABS))
+def test_pipeline_grades_bugs_and_alternatives_like_the_harness(lab, tmp_path):
+    corpus = LABS[lab][1]
+    cases = {
+        "bugs": merged([corpus.BUGS[name][1] for name in PIPELINE_BUGS[lab]]),
+        "alternatives": merged(list(corpus.ALTERNATIVES.values())),
+    }
+    h = harness(lab)
+    for kind, variant in cases.items():
+        expected = h.run_tests(variant)
+        report = nngrade_check(lab, write_submission(lab, variant, tmp_path / f"{kind}.ipynb"))
+        assert report["status"] == "graded", report["reason"]
+        got = {t["grade_id"]: t for t in report["tests"]}
+        for grade_id, outcome in expected.items():
+            assert got[grade_id]["score"] == outcome.points, (
+                f"{lab} {kind}: {grade_id} scores {got[grade_id]['score']} in nngrade but "
+                f"{outcome.points} in the harness ({got[grade_id]['message'][:300]})")
+            assert "HIDDEN TESTS" not in got[grade_id]["message"]
+        if kind == "alternatives":
+            assert report["score"] == report["max_score"] == TOTAL_POINTS
+        else:
+            failed = {corpus.BUGS[name][0] for name in PIPELINE_BUGS[lab]}
+            assert all(got[g]["score"] == 0 for g in failed)
