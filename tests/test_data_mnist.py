@@ -35,6 +35,7 @@ def private_cache(tmp_path, monkeypatch):
     """Never the real user cache; no mirror from the environment unless passed explicitly."""
     monkeypatch.setenv("NNHELPERS_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("NNHELPERS_MIRROR", raising=False)
+    monkeypatch.delenv("NNHELPERS_OFFLINE", raising=False)
 
 
 @pytest.fixture(scope="module")

