@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # JupyterLab refuses to run as root unless told; students rarely are root, containers often are.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: test lint lab venv release clean-venv
+.PHONY: test lint lab venv release bench-mlp clean-venv
 
 venv: $(STAMP)
 
@@ -28,6 +28,14 @@ test: lint
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) notebooks/
+
+# Student versions: nbgrader generate_assignment from source/ into release/, checked for leaks.
+release: $(STAMP)
+	$(BIN)/python -c "from nngrade.release import generate_release; generate_release()"
+
+# MLP speed: numpy reference vs PyTorch CPU (if installed) vs scikit-learn, full MNIST.
+bench-mlp: $(STAMP)
+	$(BIN)/python benchmarks/mlp_speed.py
 
 clean-venv:
 	rm -rf $(VENV)
