@@ -423,3 +423,22 @@ def test_a_residual_close_to_a_simple_term_is_said_to_resemble_it(rng):
     result = check_gradient(loss, {"W": W}, {"W": other})
     _assert_caught(result, "W", "missing-term")
     assert "resembles 2 x W" in result["W"].likely_cause
+
+
+def test_coincidental_agreement_is_not_called_a_partial_match():
+    w = np.arange(4.0)  # 3w and 3w**2 agree at w = 0 and w = 1 by coincidence
+
+    def loss(w):
+        return float(np.sum(w**3))
+
+    result = check_gradient(loss, {"w": w}, {"w": 3 * w})
+    assert not result.ok
+    assert result["w"].cause_codes == ["unexplained"], str(result)
+    assert "worst entries" in str(result)
+
+
+def test_an_empty_parameter_passes():
+    result = check_gradient(
+        lambda w: float(np.sum(w)), {"w": np.zeros((0, 3))}, {"w": np.zeros((0, 3))}
+    )
+    assert result.ok, str(result)

@@ -160,3 +160,9 @@ def test_one_wrong_number_gets_no_made_up_factor():
     assert not result.ok
     assert "factor" not in result.cause_codes
     assert "factor-2" in compare(8.0, 4.0, name="loss").cause_codes
+
+
+def test_a_transposed_shape_is_named_even_when_values_differ(expected):
+    result = compare(np.ones((3, 4)), expected, name="scores")
+    _assert_wrong(result, "transposed")
+    assert "values differ" in result.likely_cause

@@ -196,6 +196,15 @@ def diagnose_values(
             return causes
     causes = _missing_term(g, e, valid, candidates or {}, labels)
     causes += _partial_match(got, expected, bad, valid, candidates or {}, labels)
+    if not causes:
+        causes.append(
+            Cause(
+                "unexplained",
+                f"no simple pattern (sign, constant factor, transpose, missing sum or term) "
+                f"explains the difference: re-derive the formula and compare {g_name} with "
+                f"{e_name} on the worst entries below",
+            )
+        )
     return causes
 
 
@@ -400,6 +409,10 @@ def _partial_match(
     n_bad = int(bad.sum())
     if n_bad == 0 or n_bad == n_valid:
         return []
+    scale = float(np.max(np.abs(expected[valid])))
+    informative = valid & ~bad & (np.abs(expected) > 1e-9 * scale)
+    if informative.sum() < max(2, 0.2 * n_valid):
+        return []  # agreement on a few zeros or ones is a coincidence, not a pattern
     where = ""
     if bad.ndim == 2:
         rows = np.flatnonzero(bad.any(axis=1))
