@@ -65,7 +65,7 @@ def test_full_mnist_from_the_mirror_then_from_the_cache(raw, shared_cache):
     first = data.load_mnist(
         normalize=False, flatten=False, mirror=REAL_MIRROR, cache_dir=shared_cache
     )
-    assert first.source == f"local mirror {REAL_MIRROR} (mirror= argument)"
+    assert first.source == f"local mirror {Path(REAL_MIRROR)} (mirror= argument)"
     assert first.x_train.shape == (60000, 28, 28) and first.x_test.shape == (10000, 28, 28)
     assert first.image_shape == (28, 28) and first.variant == "full" and first.warning is None
     assert first.y_train.dtype == np.int64 and set(np.unique(first.y_train)) == set(range(10))

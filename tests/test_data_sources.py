@@ -219,6 +219,25 @@ def test_truncated_cache_file_is_not_loaded(monkeypatch, server, arrays, tmp_pat
     assert_same_data(load_raw(), arrays)
 
 
+def test_a_cache_write_that_fails_halfway_leaves_no_partial_file(
+    monkeypatch, server, arrays, tmp_path
+):
+    url = server.serve("good", gz_files(arrays))
+    use(monkeypatch, fake_spec(arrays, [url]))
+    real_save = np.save
+
+    def save_half_then_fail(handle, array, **kwargs):
+        real_save(handle, array[: len(array) // 2], **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("nnhelpers._sources.np.save", save_half_then_fail)
+    with pytest.warns(UserWarning, match="could not write its cache"):
+        result = load_raw()
+    assert_same_data(result, arrays)  # the data still loads
+    folder = tmp_path / "cache" / "mnist"
+    assert list(folder.iterdir()) == [], "neither half-written files nor temporary files"
+
+
 def test_cache_dir_argument_wins_over_the_environment(monkeypatch, server, arrays, tmp_path):
     url = server.serve("good", gz_files(arrays))
     use(monkeypatch, fake_spec(arrays, [url]))
