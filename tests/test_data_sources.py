@@ -194,6 +194,13 @@ def test_wrong_files_in_a_mirror_are_left_alone_and_the_next_mirror_is_used(
     assert f"local mirror {right}" in result.source
     assert (wrong / f"{NAMES['train_images']}.gz").read_bytes() == before
 
+    # The same with both folders in the environment variable, and a fresh cache.
+    monkeypatch.setenv("NNHELPERS_CACHE", str(tmp_path / "cache2"))
+    monkeypatch.setenv("NNHELPERS_MIRROR", f"{wrong}{os.pathsep}{right}")
+    result = load_raw()
+    assert_same_data(result, arrays)
+    assert f"local mirror {right} ($NNHELPERS_MIRROR)" in result.source
+
 
 def test_corrupt_cache_file_is_removed_and_fetched_again(monkeypatch, server, arrays, tmp_path):
     url = server.serve("good", gz_files(arrays))
