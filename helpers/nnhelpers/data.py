@@ -139,6 +139,7 @@ def _load(
     cache_dir: PathLike | None,
     progress: bool | None,
 ) -> MnistData:
+    """Check the arguments, fetch the verified raw arrays, then subsample and format them."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
     dtype = np.dtype(dtype)
