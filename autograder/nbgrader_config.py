@@ -13,4 +13,20 @@ c = get_config()  # noqa: F821 - injected by traitlets when nbgrader loads this 
 c.CourseDirectory.root = str(REPO_ROOT)
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
-c.CourseDirectory.db_url = f"sqlite:///{REPO_ROOT / 'gradebook.db'}"
+# The gradebook: any SQLAlchemy URL nbgrader accepts, e.g. postgresql://user@host/nncourse
+# (then `pip install psycopg2-binary`). SQLite beside this file by default (git-ignored).
+c.CourseDirectory.db_url = f"sqlite:///{REPO_ROOT / 'autograder' / 'gradebook.db'}"
+c.CourseDirectory.course_id = "nn-course"
+
+# What nngrade writes at run time lives in autograder/course/ (git-ignored), nbgrader's layout.
+c.CourseDirectory.submitted_directory = "autograder/course/submitted"
+c.CourseDirectory.autograded_directory = "autograder/course/autograded"
+c.CourseDirectory.feedback_directory = "autograder/course/feedback"
+
+# nngrade (autograder/nngrade): grading limits and parallelism; every value has a CLI flag.
+c.NNGrade.jobs = 2  # worker processes (each grades one notebook at a time, one BLAS thread)
+c.NNGrade.cell_timeout = 30  # seconds per cell, then the cell is interrupted and grading goes on
+c.NNGrade.total_timeout = 900  # seconds per notebook
+c.NNGrade.memory_mb = 2048  # address-space limit of a grading kernel
+c.NNGrade.executor = ""  # "" = "isolated" (sandbox) when available, else "inkernel"
+c.NNGrade.reports_directory = str(REPO_ROOT / "autograder" / "course" / "reports")

@@ -162,6 +162,9 @@ def build(master: nbformat.NotebookNode, mutations: list[Mutation]) -> nbformat.
     nb = reference(master)
     for mutate in mutations:
         nb = mutate(nb)
+    for index, cell in enumerate(nb.cells):  # deterministic ids: reproducible fixtures
+        if "id" in cell:
+            cell["id"] = f"cell-{index}"
     return nb
 
 
@@ -188,5 +191,5 @@ def truncated(nb: nbformat.NotebookNode, fraction: float = 0.6) -> bytes:
 def cp1252(nb: nbformat.NotebookNode, note: str = "# Résumé: café, naïve, 5 €\n") -> bytes:
     """The notebook saved as Windows-1252 with accented text in a comment."""
     nb = copy.deepcopy(nb)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(note))
+    nb.cells.insert(0, nbformat.v4.new_code_cell(note, id="cell-cp1252"))
     return json.dumps(nb, indent=1, ensure_ascii=False).encode("cp1252")
