@@ -1,0 +1,111 @@
+"""Notebook 2 in a real browser: JupyterLab (as `make lab` runs it) and headless Debian Chromium.
+
+Playwright drives /usr/bin/chromium (never a downloaded browser): open the notebook, run all
+cells, drag the learning-rate slider, and check that the figure's <img> shows a new picture.
+Screenshots go to test-artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _lab_server import ROOT, lab_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+NOTEBOOK = ROOT / "notebooks" / "02_gradient_descent.ipynb"
+ARTEFACTS = ROOT / "test-artifacts"
+SECOND = 1000  # Playwright counts milliseconds
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="needs Debian's chromium at /usr/bin/chromium "
+                              "(apt-get install chromium; .ci/run installs it)"),
+]
+
+ALL_CODE_CELLS_RAN = """() => {
+    const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+    return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+}"""
+
+
+def _dismiss_news_prompt(page) -> None:
+    """JupyterLab asks once whether to fetch Jupyter news; say no so the toast hides nothing."""
+    no = page.locator(".jp-Notification-Toast button, .Toastify button", has_text="No")
+    if no.count():
+        no.first.click()
+
+
+def _run_all_cells(page) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+def _drag_slider(page, slider, fraction: float) -> None:
+    """Drag the slider's handle to `fraction` of its track, as a student would with the mouse."""
+    track = slider.locator(".noUi-target").first.bounding_box()
+    handle = slider.locator(".noUi-handle").first.bounding_box()
+    y = handle["y"] + handle["height"] / 2
+    page.mouse.move(handle["x"] + handle["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(track["x"] + fraction * track["width"], y, steps=12)
+    page.mouse.up()
+
+
+def test_learning_rate_slider_redraws_the_plot_in_jupyterlab(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    ARTEFACTS.mkdir(exist_ok=True)
+    with lab_server(tmp_path, [NOTEBOOK]) as lab, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(lab.notebook_url(NOTEBOOK.name))
+            page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]',
+                                   timeout=180 * SECOND)
+            _dismiss_news_prompt(page)
+            _run_all_cells(page)
+
+            image = page.locator(".jp-OutputArea-output img.widget-image").first
+            image.wait_for(state="visible", timeout=240 * SECOND)
+            page.wait_for_function(ALL_CODE_CELLS_RAN, timeout=240 * SECOND)
+            _dismiss_news_prompt(page)
+
+            explorer = image.locator("xpath=..")  # the VBox: sliders above, figure below
+            slider = explorer.locator(".widget-slider", has_text="learning rate").first
+            explorer.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTEFACTS / "browser-02-before.png"))
+            old_src, old_pixels = image.get_attribute("src"), image.screenshot()
+            old_readout = slider.locator(".widget-readout").inner_text()
+
+            _drag_slider(page, slider, 0.9)
+            page.wait_for_function("([img, old]) => img.src !== old",
+                                   arg=[image.element_handle(), old_src], timeout=60 * SECOND)
+            page.wait_for_timeout(500)  # let the new PNG decode before taking pictures
+            new_readout = slider.locator(".widget-readout").inner_text()
+            explorer.screenshot(path=str(ARTEFACTS / "learning-rate-slider.png"))
+            page.screenshot(path=str(ARTEFACTS / "browser-02-after.png"))
+
+            assert new_readout != old_readout, (
+                f"the learning-rate readout stayed at {old_readout} after dragging the slider"
+            )
+            assert float(new_readout) > float(old_readout), (old_readout, new_readout)
+            assert image.screenshot() != old_pixels, (
+                "the plot's <img> got a new src but shows the same pixels after the slider moved "
+                f"from {old_readout} to {new_readout}"
+            )
+        finally:
+            browser.close()
+    errors = [line for line in lab.log.read_text(errors="replace").splitlines()
+              if "Traceback" in line]
+    assert not errors, f"JupyterLab logged errors; see {lab.log}"
+
+
+def test_browser_artefacts_are_gitignored():
+    """Screenshots must never be committed by accident."""
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert f"{ARTEFACTS.name}/" in ignored, f".gitignore should list {ARTEFACTS.name}/"
