@@ -194,6 +194,9 @@ def diagnose_values(
         causes += _normalised_along(got, expected, labels)
         if causes:
             return causes
+    causes = _inverted_mask(got, expected, valid, labels)
+    if causes:
+        return causes
     causes = _missing_term(g, e, valid, candidates or {}, labels)
     causes += _partial_match(got, expected, bad, valid, candidates or {}, labels)
     if not causes:
@@ -206,6 +209,26 @@ def diagnose_values(
             )
         )
     return causes
+
+
+def _inverted_mask(
+    got: np.ndarray, expected: np.ndarray, valid: np.ndarray, labels: tuple[str, str]
+) -> list[Cause]:
+    """got is zero exactly where expected is not, and the other way round."""
+    g_name, e_name = labels
+    g, e = got[valid], expected[valid]
+    zero_g = np.abs(g) <= 1e-12 * max(float(np.max(np.abs(g))), 1e-300)
+    zero_e = np.abs(e) <= 1e-9 * max(float(np.max(np.abs(e))), 1e-300)
+    if zero_g.any() and zero_e.any() and np.array_equal(zero_g, ~zero_e):
+        return [
+            Cause(
+                "inverted-mask",
+                f"{g_name} is zero exactly where {e_name} is not, and non-zero where {e_name} is "
+                "zero: a mask or condition is inverted (> where < was meant, or the two branches "
+                "swapped)",
+            )
+        ]
+    return []
 
 
 def _describe_permutation(perm: tuple[int, ...], ndim: int) -> str:
@@ -323,8 +346,11 @@ def _missing_term(
     g_name, e_name = labels
     residual = e - g
     for name, term in candidates.items():
-        term = np.where(valid, np.asarray(term, dtype=np.float64), 0.0)
-        if term.shape != residual.shape or _norm(term) == 0:
+        term = np.asarray(term, dtype=np.float64)
+        if term.shape != residual.shape:
+            continue
+        term = np.where(valid, term, 0.0)
+        if _norm(term) == 0:
             continue
         k, err = best_factor(residual, term)
         if err < FIT_TOLERANCE:
@@ -371,8 +397,11 @@ def _resembling_term(
     if valid.sum() < 8:
         return []
     for name, term in candidates.items():
-        term = np.where(valid, np.asarray(term, dtype=np.float64), 0.0)
-        if term.shape != residual.shape or _norm(term) == 0:
+        term = np.asarray(term, dtype=np.float64)
+        if term.shape != residual.shape:
+            continue
+        term = np.where(valid, term, 0.0)
+        if _norm(term) == 0:
             continue
         k, err = best_factor(residual, term)
         if err < RESEMBLES:
