@@ -2,6 +2,17 @@
 executed without a widget front end the output still carries a static image/png."""
 
 import base64
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -232,3 +243,77 @@ def test_loss_running_off_to_minus_infinity_counts_as_diverged():
     assert explorer.losses[-1] < explorer.losses[0]
     assert explorer.diverged
     assert len(explorer.trajectory) < 101
+
+
+# --------------------------------------------------------------------------- in JupyterLab
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _jupyterlab(root: Path):
+    """A JupyterLab server on 127.0.0.1 serving root; yields its base URL with the token."""
+    port, token = _free_port(), secrets.token_hex(12)
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(root / ".runtime"))
+    log = open(root / "server.log", "w")  # noqa: SIM115  closed below
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}",
+                                       timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise RuntimeError((root / "server.log").read_text()[-2000:]) from None
+                time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}", token
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_in_jupyterlab_the_slider_changes_the_shown_image(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (.ci/run installs it with apt)")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from nnhelpers.widgets import learning_rate_explorer\nlearning_rate_explorer()")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, tmp_path / "explore.ipynb")
+    image = ".jupyter-widgets img"
+    with _jupyterlab(tmp_path) as (url, token), sync_api.sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{url}/lab/tree/explore.ipynb?token={token}")
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                                   timeout=120_000)
+            page.click(".jp-Cell .jp-InputArea-editor")
+            page.keyboard.press("Shift+Enter")
+            page.wait_for_selector(image, timeout=120_000)
+            page.wait_for_function(f"document.querySelector('{image}').src.length > 0")
+            first = page.locator(image).get_attribute("src")
+            # JupyterLab prefers the live widget to the image/png fallback in the same bundle.
+            assert page.locator(".jp-RenderedImage img").count() == 0
+            page.locator(".widget-readout").first.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.type("0.5")
+            page.keyboard.press("Enter")
+            page.wait_for_function(
+                f"document.querySelector('{image}').src !== {json.dumps(first)}",
+                timeout=60_000)
+        finally:
+            browser.close()
