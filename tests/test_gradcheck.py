@@ -442,3 +442,12 @@ def test_an_empty_parameter_passes():
         lambda w: float(np.sum(w)), {"w": np.zeros((0, 3))}, {"w": np.zeros((0, 3))}
     )
     assert result.ok, str(result)
+
+
+def test_an_inverted_mask_is_named(rng):
+    def forward(z):
+        return np.where(z > 0, z, 0.0)
+
+    z, up = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    result = check_vjp(forward, {"z": z}, up, {"z": up * (z < 0)})
+    _assert_caught(result, "z", "inverted-mask")
