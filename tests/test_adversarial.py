@@ -1,15 +1,18 @@
-"""The attack corpus (tests/adversarial/attacks.py) graded by the isolated executor.
+"""The attack corpus (tests/adversarial/attacks.py) graded by `nngrade check` (isolated executor).
 
 For every attack: graded, no unearned points, finished within its limits, nothing left
 running, the master/gradebook/config/other submissions untouched, no network connection, and
-the honest student's grade unchanged. `test_adversarial_cli.py` runs the same corpus through
-`nngrade check` and `nngrade autograde`.
+the honest student's grade unchanged. `test_adversarial_cli.py` grades the whole corpus as one
+class with `nngrade autograde --jobs 2`.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import sys
 import time
+from contextlib import redirect_stdout
 from pathlib import Path
 
 import nbformat
@@ -21,6 +24,7 @@ sys.path[:0] = [str(HERE), str(HERE / "fixture")]
 from adv_master import ASSIGNMENT, MAX_SCORE, master  # noqa: E402
 from attacks import ATTACKS, Attack  # noqa: E402
 from harness import HONEST, LIMITS, leftover_processes, make_course, new_token  # noqa: E402
+from nngrade import cli  # noqa: E402
 from nngrade.isolated import grade_notebook  # noqa: E402
 from nngrade.sandbox import detect  # noqa: E402
 
@@ -51,17 +55,29 @@ def run_attack(course, attack: Attack):
     nbformat.write(attack.notebook(master(), **course.context(token)), str(path))
     before = course.snapshot()
     started = time.monotonic()
-    report = grade_notebook(path, course.master, assignment=ASSIGNMENT, limits=LIMITS,
-                            student=attack.name)
-    return report, time.monotonic() - started, token, before
+    out = io.StringIO()
+    with redirect_stdout(out):
+        status = cli.main(["check", ASSIGNMENT, str(path), "--json", *common_flags(course)])
+    seconds = time.monotonic() - started
+    report = json.loads(out.getvalue())  # fake JSON printed by the student never gets here
+    assert status == 0, report
+    return report, seconds, token, before
+
+
+def common_flags(course) -> list[str]:
+    """Course and limits for the `nngrade` command line."""
+    return ["--course", str(course.config_dir), "--executor", "isolated",
+            "--cell-timeout", str(LIMITS.cell_timeout),
+            "--total-timeout", str(LIMITS.total_timeout), "--memory-mb", str(LIMITS.memory_mb)]
 
 
 def assert_contained(course, attack: Attack, report, seconds: float, token: str, before) -> None:
     """What every attack run must satisfy, whatever the attack."""
-    summary = [(t.grade_id, t.status, t.score, t.message[:120]) for t in report.tests]
-    assert report.status == "graded", report.reason
-    assert report.max_score == MAX_SCORE, f"max score changed: {summary}"
-    assert report.score <= attack.max_score, f"{attack.name} got unearned points: {summary}"
+    summary = [(t["grade_id"], t["status"], t["score"], t["message"][:120])
+               for t in report["tests"]]
+    assert report["status"] == "graded", report["reason"]
+    assert report["max_score"] == MAX_SCORE, f"max score changed: {summary}"
+    assert report["score"] <= attack.max_score, f"{attack.name} got unearned points: {summary}"
     assert seconds < LIMITS.total_timeout + 30, f"grading took {seconds:.0f} s"
     assert leftover_processes(token) == [], "processes left behind"
     assert course.snapshot() == before, "a protected file changed"
@@ -84,7 +100,7 @@ def test_corpus_covers_the_threat_model():
 
 
 def test_honest_student_unaffected_by_attacks(course):
-    """Grade the honest student after the corpus ran: same full score."""
+    """Grade the honest student (executor called directly) after the corpus ran: full score."""
     for student, expected in HONEST.items():
         report = grade_notebook(course.submission(student), course.master,
                                 assignment=ASSIGNMENT, limits=LIMITS, student=student)
@@ -103,4 +119,4 @@ def test_contained_attacks_keep_earned_points(course, name, expected):
     attack = next(a for a in ATTACKS if a.name == name)
     report, seconds, token, before = run_attack(course, attack)
     assert_contained(course, attack, report, seconds, token, before)
-    assert report.score == expected, [(t.grade_id, t.status, t.message) for t in report.tests]
+    assert report["score"] == expected, report["tests"]

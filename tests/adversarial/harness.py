@@ -104,8 +104,9 @@ class Course:
             return db.execute("select count(*) from probe").fetchone()[0]
 
 
-def make_course(cell_timeout: float = LIMITS.cell_timeout) -> Course:
-    """The `adv` course: master, config, a stand-in gradebook, an honest student's submission."""
+def make_course(cell_timeout: float = LIMITS.cell_timeout, gradebook: bool = True) -> Course:
+    """The `adv` course: master, config, an honest student's submission and, with `gradebook`,
+    a stand-in gradebook (otherwise `nngrade autograde` creates nbgrader's own there)."""
     root = Path(tempfile.mkdtemp(prefix="nngrade-adv-"))
     root.chmod(0o755)
     course = Course(root, Listener())
@@ -120,10 +121,12 @@ def make_course(cell_timeout: float = LIMITS.cell_timeout) -> Course:
         f"c.NNGrade.total_timeout = {LIMITS.total_timeout}\n"
         f"c.NNGrade.memory_mb = {LIMITS.memory_mb}\n"
         "c.NNGrade.executor = 'isolated'\n"
+        "c.NNGrade.run_directory = 'course'\n"
     )
-    with sqlite3.connect(course.gradebook) as db:
-        db.execute("create table probe (student text, score real)")
-        db.execute("insert into probe values ('alice', 6.0)")
+    if gradebook:
+        with sqlite3.connect(course.gradebook) as db:
+            db.execute("create table probe (student text, score real)")
+            db.execute("insert into probe values ('alice', 6.0)")
     for student in HONEST:
         path = course.submission(student)
         path.parent.mkdir(parents=True)
@@ -133,10 +136,8 @@ def make_course(cell_timeout: float = LIMITS.cell_timeout) -> Course:
             os.chmod(os.path.join(base, name), 0o755)
         for name in files:
             os.chmod(os.path.join(base, name), 0o644)
-    course.protected = {
-        p: "" for p in (course.master, course.gradebook, course.submission("alice"),
-                        course.config_dir / "nbgrader_config.py")
-    }
+    kept = [course.master, course.submission("alice"), course.config_dir / "nbgrader_config.py"]
+    course.protected = {p: "" for p in kept + ([course.gradebook] if gradebook else [])}
     return course
 
 
