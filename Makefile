@@ -45,5 +45,14 @@ release: $(STAMP)
 bench-mlp: $(STAMP)
 	$(BIN)/python benchmarks/mlp_speed.py
 
+# The instructor's workflow on a simulated class of HW 4 submissions (re-running is safe).
+.PHONY: demo bench-grading
+demo: $(STAMP)
+	$(BIN)/python autograder/demo/run_demo.py
+
+# Grading throughput: nngrade autograde --jobs 2 vs sequential nbgrader autograde (~10 min).
+bench-grading: $(STAMP)
+	$(BIN)/python benchmarks/grading_throughput.py
+
 clean-venv:
 	rm -rf $(VENV)

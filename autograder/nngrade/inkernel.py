@@ -89,7 +89,7 @@ async def _run_cells(nb: nbformat.NotebookNode, limits: Limits, cwd: Path, ipc: 
         timeout=max(1, int(limits.cell_timeout)),
         allow_errors=True,
         interrupt_on_timeout=False,
-        record_timing=False,
+        record_timing=True,
         iopub_timeout=10,
         startup_timeout=120,
         kernel_name="python3",
