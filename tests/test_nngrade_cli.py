@@ -191,3 +191,12 @@ def test_killed_run_resumes(tmp_path):
     assert f"skipped {len(done_before)} unchanged" in finished.stdout
     assert {p.parent.parent.name for p in records.glob("*/tiny/*.nngrade.json")} == \
         set(students) | {"frank", "gina"}
+
+
+def test_release_generates_student_version_without_secrets(tmp_path):
+    config = make_course(tmp_path)
+    assert run(config, "release", "tiny") == 0
+    released = (tmp_path / "release/tiny/tiny.ipynb").read_text()
+    assert "raise NotImplementedError" in released
+    for secret in [*HIDDEN_SECRETS, "return n + 1", "BEGIN HIDDEN TESTS"]:
+        assert secret not in released
