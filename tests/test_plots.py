@@ -1,12 +1,15 @@
 """nnhelpers.plots renders under Agg with the content it claims (counts, data, labels)."""
 
+import base64
 import io
 
 import matplotlib.pyplot as plt
+import nbformat
 import numpy as np
 import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.image import AxesImage
+from nbclient import NotebookClient
 from nnhelpers import plots
 
 
@@ -190,11 +193,34 @@ def test_activation_errors_name_the_function():
         plots.plot_activations({"sin": np.sin}, derivatives={"cos": np.cos})
 
 
-def test_figure_functions_stay_out_of_pyplot():
-    before = plt.get_fignums()
+def test_figure_shown_as_a_cell_value_leaves_pyplot_so_it_is_shown_once():
     fig = plots.plot_activations({"sin": np.sin})
-    assert plt.get_fignums() == before  # no leak, no double display in Jupyter
-    assert fig._repr_png_().startswith(b"\x89PNG")
+    assert fig.number in plt.get_fignums()  # so plt.show() and Jupyter's flush show it
+    bundle = fig._repr_mimebundle_()
+    assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
+    assert fig.number not in plt.get_fignums()  # ... but not a second time
+
+
+@pytest.mark.slow
+def test_in_a_kernel_every_figure_appears_exactly_once(monkeypatch):
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel uses Jupyter's inline backend
+    cells = {
+        "from nnhelpers.plots import plot_activations\nimport numpy as np\n"
+        "plot_activations({'sin': np.sin})": 1,  # first: pyplot not yet imported by the user
+        "import matplotlib.pyplot as plt\nfrom nnhelpers.plots import plot_digits\n"
+        "fig = plot_activations({'sin': np.sin})": 1,
+        "fig = plot_activations({'sin': np.sin})\nplt.show()": 1,
+        "plot_activations({'sin': np.sin});": 1,
+        "plot_digits(np.zeros((3, 16)))\nplot_activations({'sin': np.sin})": 2,
+        "display(fig)\nx = 1": 1,
+        "from nnhelpers.plots import plot_loss_curves\nplot_loss_curves([1, 2])": 1,
+    }
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    shown = {c.source: sum("image/png" in o.get("data", {}) for o in c.outputs)
+             for c in nb.cells}
+    assert shown == cells
 
 
 # --------------------------------------------------------------------------- digits

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 from matplotlib.axes import Axes
@@ -9,14 +10,19 @@ from matplotlib.figure import Figure
 
 
 class CourseFigure(Figure):
-    """A Figure outside pyplot that shows itself once as a PNG in any notebook front end.
+    """A Figure that shows itself once in a notebook, whether returned, assigned or plt.show()n.
 
-    pyplot figures returned from a function appear twice in Jupyter (once when the cell ends,
-    once as its value); figures kept out of pyplot appear once, and never leak.
+    Made through pyplot, so Jupyter shows it when the cell ends (also after ``fig = ...`` or
+    ``plt.show()``); when it is instead displayed as the cell's value, it leaves pyplot at that
+    moment, so the end-of-cell flush does not show it a second time.
     """
 
-    def _repr_png_(self) -> bytes:
-        return figure_png(self, tight=True)
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        import matplotlib.pyplot as plt
+
+        plt.close(self)  # shown now: the end-of-cell flush must not show it again
+        png = figure_png(self, tight=True)
+        return {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": repr(self)}
 
 
 def figure_png(fig: Figure, *, tight: bool = False) -> bytes:
@@ -28,8 +34,10 @@ def figure_png(fig: Figure, *, tight: bool = False) -> bytes:
 
 
 def new_figure(figsize: tuple[float, float]) -> CourseFigure:
-    """A fresh CourseFigure with constrained layout."""
-    return CourseFigure(figsize=figsize, layout="constrained")
+    """A fresh pyplot-managed CourseFigure with constrained layout."""
+    import matplotlib.pyplot as plt
+
+    return plt.figure(figsize=figsize, layout="constrained", FigureClass=CourseFigure)
 
 
 def axes_or_new(ax: Axes | None, *, figsize=(6.0, 4.5), projection: str | None = None) -> Axes:
