@@ -84,6 +84,8 @@ def assert_contained(course, attack: Attack, report, seconds: float, token: str,
     assert course.gradebook_rows() == 1
     assert not course.canary(token).exists(), "the attack wrote outside its sandbox"
     assert not any(token.encode() in c for c in course.listener.connections), "network reached"
+    if attack.forbidden_text:
+        assert attack.forbidden_text not in json.dumps(report), "hidden inputs leaked"
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])

@@ -79,7 +79,9 @@ def grade_notebook(
     try:
         notes.append(f"sandbox: {sandbox.isolation.describe()}")
         notes.extend(f"sandbox warning: {w}" for w in sandbox.warnings)
-        tests = _Run(sandbox, limits, hidden, _trusted_base(master_nb)).grade(prepared.notebook)
+        run = _Run(sandbox, limits, hidden, _trusted_base(master_nb))
+        tests = run.grade(prepared.notebook)
+        notes.extend(run.notes)
     finally:
         leftover = sandbox.close()
     if leftover:
@@ -150,6 +152,8 @@ class _Run:
         self.deadline = time.monotonic() + limits.total_timeout
         self.stopped = ""  # why later cells are not run (kernel dead, time used up)
         self.count = 0
+        self.notes: list[str] = []
+        self.has_hidden = False
 
     def grade(self, nb: nbformat.NotebookNode) -> list[TestOutcome]:
         outcomes = []
@@ -217,6 +221,13 @@ class _Run:
             self.count += 1
             cell.execution_count = self.count
             result = self._evaluate(source, grade_id, has_hidden)
+            if self.namespace.values_read:
+                names = ", ".join(sorted(self.namespace.values_read))
+                self.notes.append(
+                    f"{grade_id} read the kernel's value of {names}: student code can change "
+                    "it, so the test should build its own inputs (instructor: see the "
+                    "test-cell rule)"
+                )
         score = 0.0
         if result.status == "passed":
             score = points
@@ -231,6 +242,7 @@ class _Run:
         """Run one test cell here; only its own exceptions decide the verdict."""
         self.namespace.forget_student_names()
         self.channel.printed.clear()
+        self.has_hidden = has_hidden
         self.channel.deadline = time.monotonic() + min(self.limits.cell_timeout, self._left())
         printed = io.StringIO()
         try:
@@ -239,7 +251,12 @@ class _Run:
                 exec(body, self.namespace)
                 value = eval(last, self.namespace) if last is not None else None
         except StudentCodeError as err:
-            return _TestResult("error", str(err), self._printed(printed))
+            message = str(err)
+            if _in_hidden_part(err, source):  # the message could spell out hidden inputs
+                message = message.split(" raised ", 1)[0] + (
+                    f" raised {_builtin_name(err)} on an input of the hidden tests"
+                )
+            return _TestResult("error", message, self._printed(printed))
         except AssertionError as err:
             message = str(err).strip() or _silent_assert(err, source, has_hidden)
             return _TestResult("failed", message, self._printed(printed))
@@ -265,8 +282,12 @@ class _Run:
         return _TestResult("passed", "", self._printed(printed), partial)
 
     def _printed(self, buffer: io.StringIO) -> str:
-        text = "".join(self.channel.printed) + buffer.getvalue()
-        return text[:OUTPUT_CAP]
+        """What the test printed, plus what student functions printed (not in hidden tests:
+        a function could print the hidden inputs it was given)."""
+        student = "".join(self.channel.printed)
+        if self.has_hidden and student:
+            student = "(what your functions printed during this test is not shown)\n"
+        return (student + buffer.getvalue())[:OUTPUT_CAP]
 
 
 def _split_last_expression(source: str, grade_id: str):
@@ -290,6 +311,29 @@ def _line_of(err: BaseException) -> int | None:
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
+
+
+def _in_hidden_part(err: BaseException, source: str) -> bool:
+    """Did the error surface on a line of a hidden-tests block?"""
+    line = _line_of(err)
+    if line is None:
+        return False
+    inside = False
+    for number, text in enumerate(source.splitlines(), start=1):
+        if "### BEGIN HIDDEN TESTS" in text:
+            inside = True
+        elif "### END HIDDEN TESTS" in text:
+            inside = False
+        if number == line:
+            return inside
+    return False
+
+
+def _builtin_name(err: BaseException) -> str:
+    for klass in type(err).__mro__:
+        if klass.__module__ == "builtins" and klass not in (Exception, BaseException):
+            return klass.__name__
+    return "an exception"
 
 
 def _where(err: BaseException, source: str, has_hidden: bool) -> str:

@@ -34,6 +34,7 @@ class TestTimeout(Exception):
 
 
 _error_classes: dict[str, type] = {}
+PRINTED_CAP = 20_000
 
 
 def student_error(ename: str, message: str) -> StudentCodeError:
@@ -65,8 +66,8 @@ class Channel:
 
     def value(self, reply: dict, blobs: list[bytes], what: str):
         """Decode a reply's value (or raise the student's error) with fresh remote refs."""
-        if reply.get("stdout"):
-            self.printed.append(str(reply["stdout"]))
+        if reply.get("stdout") and sum(map(len, self.printed)) < PRINTED_CAP:
+            self.printed.append(str(reply["stdout"])[:PRINTED_CAP])
         if not reply.get("ok"):
             error = reply.get("error") or {}
             ename = str(error.get("ename", "Exception"))[:100]
@@ -176,12 +177,14 @@ class TestNamespace(dict):
         super().__init__(base)
         self.channel = channel
         self.resolved: set[str] = set()
+        self.values_read: set[str] = set()  # non-callables copied from the kernel
 
     def forget_student_names(self) -> None:
         """Drop resolved student names (a later student cell may have redefined them)."""
         for name in self.resolved:
             self.pop(name, None)
         self.resolved.clear()
+        self.values_read.clear()
 
     def __missing__(self, name: str):
         if name in builtins.__dict__ or name.startswith("__"):
@@ -193,6 +196,7 @@ class TestNamespace(dict):
             value = RemoteObject(self.channel, {"global": name}, f"your {name}(...)")
         else:
             value = self.channel.value(reply, blobs, name)
+            self.values_read.add(name)
         self[name] = value
         self.resolved.add(name)
         return value

@@ -35,6 +35,7 @@ UID_SLOTS = 512
 HOME = "/home/student"
 START_TIMEOUT = 90.0
 KILL_GRACE = 3.0
+MAX_REPLY_MB = 256  # the largest value a student function may send back to the grader
 SYSTEM_RO = ["/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc"]
 
 
@@ -168,7 +169,7 @@ class Sandbox:
         self.next_id = 1
         self.dead_reason = ""
         self.buffer = bytearray()
-        self.max_reply = min(int(limits.memory_mb), 1024) * 2**20
+        self.max_reply = min(int(limits.memory_mb) // 4, MAX_REPLY_MB) * 2**20
         self.leftover: list[int] = []
 
     # -- life cycle ------------------------------------------------------------------------

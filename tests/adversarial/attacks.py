@@ -55,6 +55,7 @@ class Attack:
     base: str = "release"  # "release" (no points earned) | "reference" (all points earned)
     mutate: Callable[[nbformat.NotebookNode], None] | None = None
     max_score: float = 0.0  # the most it may get (what it honestly earned)
+    forbidden_text: str = ""  # must not appear in what the grader reports
     needs_namespaces: bool = False  # too dangerous to run without the full sandbox
 
     def notebook(self, master: nbformat.NotebookNode, **context: str) -> nbformat.NotebookNode:
@@ -240,6 +241,17 @@ ATTACKS: list[Attack] = [
          "    for cell in master['cells']:\n"
          "        if '### BEGIN SOLUTION' in ''.join(cell['source']):\n"
          "            exec(''.join(cell['source']), globals())\nexcept OSError:\n    pass\n"],
+    ),
+    Attack(
+        "leak_hidden_inputs", "read",
+        "prints the inputs it is given and raises them in its error message, to learn the "
+        "hidden tests' inputs from the feedback",
+        "in tests with hidden parts, what student functions print is not shown, and an "
+        "error on a hidden line is reported without its message",
+        ["import numpy as np\ndef double(x):\n    x = np.asarray(x)\n    if x.ndim == 2:\n"
+         "        print('LEAK', x.tolist())\n        raise ValueError('LEAK ' + repr(x.tolist()))\n"
+         "    return 2 * x\n"],
+        forbidden_text="LEAK",
     ),
     Attack(
         "read_grader_files", "read",
