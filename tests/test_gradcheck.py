@@ -451,3 +451,11 @@ def test_an_inverted_mask_is_named(rng):
     z, up = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
     result = check_vjp(forward, {"z": z}, up, {"z": up * (z < 0)})
     _assert_caught(result, "z", "inverted-mask")
+
+
+def test_keys_that_do_not_match_the_argument_names_are_explained(rng):
+    z, c = rng.normal(size=3), rng.normal(size=3)
+    with pytest.raises(TypeError, match=r"names of its arguments \('z', 'c'\)"):
+        check_gradient(tanh_loss, {"x": z, "c": c}, {"x": tanh_grad(z, c)})
+    with pytest.raises(TypeError, match="forward function"):
+        check_vjp(lambda x: np.tanh(x), {"z": z}, c, {"z": c})

@@ -82,3 +82,19 @@ def test_compare_finds_the_one_wrong_entry(shape, seed, data):
     assert result.n_off == 1
     assert result.worst[0].index == np.unravel_index(flat, shape)
     assert compare(expected.copy(), expected, name="y").ok
+
+
+@FAST
+@given(shapes, seeds, st.floats(0.0, 0.6))
+def test_relu_like_kinks_never_fail_a_correct_gradient(shape, seed, share_at_zero):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=shape)
+    z[rng.random(shape) < share_at_zero] = 0.0
+    weights = rng.normal(size=shape)
+
+    def loss(z):
+        return float(np.sum(weights * np.where(z > 0, z, 0.0)))
+
+    result = check_gradient(loss, {"z": z}, {"z": weights * (z > 0)})
+    assert result.ok, str(result)
+    assert result["z"].n_skipped == int((z == 0).sum())

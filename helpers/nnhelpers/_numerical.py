@@ -5,6 +5,7 @@ The caller's arrays are never touched: every evaluation gets float64 copies.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -13,6 +14,22 @@ import numpy as np
 MACHINE_EPS = float(np.finfo(np.float64).eps)
 # An entry is a kink candidate when its one-sided slopes differ by more than this, relatively.
 KINK_SUSPECT = 1e-4
+
+
+def check_names(f: Callable[..., Any], names: Mapping[str, Any], what: str) -> None:
+    """Raise a readable TypeError if f cannot be called with these keyword arguments."""
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):  # builtins, remote proxies: just try the call later
+        return
+    try:
+        signature.bind(**names)
+    except TypeError as error:
+        raise TypeError(
+            f"the {what} is called as f({', '.join(f'{k}=...' for k in names)}), so the keys "
+            f"must be the names of its arguments {tuple(signature.parameters)}: {error}. "
+            "Rename the keys or pass a lambda, e.g. lambda W: loss(W, X, y)"
+        ) from None
 
 
 def as_loss(value: Any) -> float:

@@ -25,7 +25,7 @@ from ._gradcheck_report import (
     WorstEntry,
     status_for,
 )
-from ._numerical import Loss, Probe, numerical_gradient
+from ._numerical import Loss, Probe, check_names, numerical_gradient
 
 __all__ = [
     "numerical_gradient",
@@ -133,6 +133,7 @@ def check_gradient(
     Inputs without an entry in grads (labels, hyper-parameters) are passed through unchecked.
     batch_size lets the diagnosis name a factor R or 1/R.
     """
+    check_names(f, params, "function")
     loss = Loss(f, params, [k for k in params if k in grads])
     return _check(loss, params, grads, eps=eps, tol=tol, batch_size=batch_size, name=name)
 
@@ -156,6 +157,7 @@ def check_vjp(
 
     If forward returns a tuple, upstream is a tuple of the same length (None skips an output).
     """
+    check_names(forward, inputs, "forward function")
     ups = tuple(None if u is None else np.array(u, dtype=np.float64) for u in _as_outputs(upstream))
     outputs = _as_outputs(
         forward(**{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in inputs.items()})
