@@ -147,6 +147,7 @@ def main() -> int:
         "nngrade_overhead_s": round(ng_wall * args.jobs / n - mean(ng_cells), 2)
         if any(ng_cells) else None,
         "nngrade_graded": sum(r["status"] == "graded" for r in records),
+        "nngrade_executor_s": round(mean([r.get("seconds", 0.0) for r in records]), 2),
     }
     print()
     print(f"{'':34}{'nbgrader':>12}{'nngrade':>12}")
@@ -158,6 +159,8 @@ def main() -> int:
     overhead = figures["nngrade_overhead_s"]
     print(f"{'overhead per submission (s)':34}{figures['nbgrader_overhead_s']:>12.2f}"
           f"{overhead if overhead is not None else 'n/a':>12}")
+    executor_s = figures["nngrade_executor_s"]
+    print(f"{'nngrade executor time per sub. (s)':34}{'':>12}{executor_s:>12.2f}")
     print(f"speed-up: {figures['speedup']:.2f}x (target >= 1.8x on 2 cores); nngrade executor: "
           f"{figures['executor']}; graded {figures['nngrade_graded']}/{n}")
     print("overhead = wall x processes / submissions - cell execution time (kernel start-up, "

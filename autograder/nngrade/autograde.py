@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ def _init_worker() -> None:
 
 def _grade(task: Task, assignment: str, limits: Limits, executor: str) -> GradeReport:
     """Worker entry point: grade one notebook; never raises (errors become reports)."""
+    start = time.monotonic()
     try:
         if not task.submission.is_file():
             return GradeReport(assignment, task.student, "could-not-grade", task.note, [], None)
@@ -67,6 +69,7 @@ def _grade(task: Task, assignment: str, limits: Limits, executor: str) -> GradeR
                            f"the grader failed ({type(err).__name__}: {err})", [], None)
     if task.note:
         report.notes.insert(0, task.note)
+    report.seconds = round(time.monotonic() - start, 2)
     return report
 
 

@@ -61,6 +61,7 @@ def save(autograded: Path, student: str, assignment: str, notebook: str, key: st
     data["key"] = key
     data["executor"] = executor
     data["graded_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    data["seconds"] = report.seconds
     for entry, test in zip(data["tests"], report.tests, strict=True):
         entry["hidden"] = test.hidden
     tmp = record_path.with_suffix(".tmp")

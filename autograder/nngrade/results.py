@@ -47,6 +47,7 @@ class GradeReport:
     tests: list[TestOutcome] = field(default_factory=list)
     notebook: nbformat.NotebookNode | None = None  # graded copy, hidden tests redacted
     notes: list[str] = field(default_factory=list)  # repairs made by prepare, other remarks
+    seconds: float = 0.0  # wall time the executor took (set by the worker pool)
 
     @property
     def score(self) -> float:
