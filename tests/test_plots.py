@@ -332,3 +332,20 @@ def test_loss_grid_falls_back_to_point_by_point_when_the_grid_call_is_wrong():
 
     W1, W2, L = plots.loss_grid(scalar_only, (-1, 1), (0, 2), resolution=5)
     np.testing.assert_allclose(L, W1 - W2)
+
+
+def test_decision_boundary_with_minus_one_plus_one_labels_colours_both_regions():
+    X, y01 = _blobs()
+    y = np.where(y01 == 1, 1, -1)
+    ax = plots.plot_decision_boundary(lambda p: np.sign(p.sum(axis=1)).astype(int), X, y,
+                                      resolution=40)
+    ax.figure.canvas.draw()
+    pixels = np.asarray(ax.figure.canvas.buffer_rgba())
+    height = pixels.shape[0]
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    for corner in ((x0 + 0.05 * (x1 - x0), y0 + 0.05 * (y1 - y0)),   # predicted -1
+                   (x1 - 0.05 * (x1 - x0), y1 - 0.05 * (y1 - y0))):  # predicted +1
+        px, py = ax.transData.transform(corner)
+        r, g, b, _ = pixels[height - int(py), int(px)]
+        assert (r, g, b) != (255, 255, 255), f"region around {corner} is not shaded"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class -1", "class 1"]

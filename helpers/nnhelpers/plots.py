@@ -127,33 +127,32 @@ def plot_decision_boundary(
     out = _predictions_on_grid(predict, points)
     labels_given = np.issubdtype(out.dtype, np.integer) or bool(np.all(out == np.round(out)))
     y = None if y is None else np.asarray(y).ravel()
+    seen = [np.unique(y)] if y is not None else []
     if labels_given:
         out = out.astype(int)
-        n_classes = int(max(out.max(), 0 if y is None else y.max())) + 1
-        colors = ListedColormap([f"C{k % 10}" for k in range(n_classes)])
-        levels = np.arange(n_classes + 1) - 0.5
-        ax.contourf(g1, g2, out.reshape(g1.shape), levels=levels, cmap=colors, alpha=0.3)
-        ax.contour(g1, g2, out.reshape(g1.shape), levels=levels[1:-1], colors="k", linewidths=1)
+        classes = np.unique(np.concatenate([np.unique(out), *seen]))  # e.g. 0/1, -1/+1, 0..9
+        colour_of = {c: f"C{k % 10}" for k, c in enumerate(classes)}
+        region = np.searchsorted(classes, out).reshape(g1.shape)
+        levels = np.arange(len(classes) + 1) - 0.5
+        ax.contourf(g1, g2, region, levels=levels, alpha=0.3,
+                    cmap=ListedColormap([colour_of[c] for c in classes]))
+        ax.contour(g1, g2, region, levels=levels[1:-1], colors="k", linewidths=1)
     else:
         surface = out.reshape(g1.shape).astype(float)
         shade = ax.contourf(g1, g2, surface, levels=20, cmap="RdBu_r", alpha=0.5)
         if surface.min() < threshold < surface.max():
             ax.contour(g1, g2, surface, levels=[threshold], colors="k", linewidths=1.5)
         ax.figure.colorbar(shade, ax=ax, label="predicted value")
+        classes = seen[0] if seen else np.array([])
+        ends = ["tab:blue", "tab:red"] if len(classes) == 2 else None  # the shading's two ends
+        colour_of = {c: ends[k] if ends else f"C{k % 10}" for k, c in enumerate(classes)}
     if y is None:
         ax.scatter(X[:, 0], X[:, 1], s=15, c="k")
     else:
-        for k in np.unique(y):
-            chosen = y == k
-            ax.scatter(
-                X[chosen, 0],
-                X[chosen, 1],
-                s=18,
-                edgecolors="k",
-                linewidths=0.5,
-                color=f"C{int(k) % 10}",
-                label=f"class {k}",
-            )
+        for c in np.unique(y):
+            chosen = y == c
+            ax.scatter(X[chosen, 0], X[chosen, 1], s=18, edgecolors="k", linewidths=0.5,
+                       color=colour_of[c], label=f"class {c}")
         ax.legend(loc="best", fontsize="small")
     ax.set_xlim(g1.min(), g1.max())
     ax.set_ylim(g2.min(), g2.max())
