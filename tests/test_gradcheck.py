@@ -378,7 +378,13 @@ def test_small_numerical_noise_is_not_a_failure_but_a_real_bug_is(rng):
 def test_the_report_renders_as_html_and_text(rng):
     result = _net_result(rng, lambda g, p, d: {**g, "b1": -g["b1"]})
     page = result._repr_html_()
-    assert page.startswith("<") and "<table>" in page and "b1" in page and "sign" in page
+    assert (
+        page.startswith("<")
+        and "<table" in page
+        and "worst entries" in page
+        and "b1" in page
+        and "sign" in page
+    )
     text = str(result)
     assert "FAILED" in text and "worst entries" in text and "b1[" in text
     assert "relative error" in text
@@ -459,3 +465,15 @@ def test_keys_that_do_not_match_the_argument_names_are_explained(rng):
         check_gradient(tanh_loss, {"x": z, "c": c}, {"x": tanh_grad(z, c)})
     with pytest.raises(TypeError, match="forward function"):
         check_vjp(lambda x: np.tanh(x), {"z": z}, c, {"z": c})
+
+
+def test_a_random_function_is_a_problem(rng):
+    noise = np.random.default_rng(0)
+    z = rng.normal(size=3)
+
+    def noisy(z):
+        return float(np.sum(z**2) + noise.normal() * 1e-3)
+
+    result = check_gradient(noisy, {"z": z}, {"z": 2 * z})
+    assert not result.ok
+    assert "random" in str(result)

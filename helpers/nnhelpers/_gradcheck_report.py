@@ -6,30 +6,14 @@ parameter, how far off, which entries, the likely cause.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 
+from . import _gradcheck_html as _html
 from ._diagnosis import Cause, fmt
+from ._gradcheck_html import STATUS_TEXT
 
 GOOD = 1e-7  # relative error below this: agreement to finite-difference precision
 WRONG = 1e-2  # relative error above this: a real bug, not numerical noise
-
-STATUS_TEXT = {
-    "good": "good",
-    "ok": "ok",
-    "fail": "FAIL",
-    "wrong": "WRONG",
-    "error": "WRONG",
-    "skipped": "skipped",
-}
-STATUS_COLOUR = {
-    "good": "#1a7f37",
-    "ok": "#4d7f1a",
-    "fail": "#b35900",
-    "wrong": "#c62828",
-    "error": "#c62828",
-    "skipped": "#777777",
-}
 
 
 class GradientCheckError(AssertionError):
@@ -165,30 +149,6 @@ class _Result:
         if not self.ok:
             raise GradientCheckError(str(self))
 
-    def _html_table(self, header: list[str], rows: list[tuple[ArrayReport, list[str]]]) -> str:
-        out = ["<table><thead><tr>"]
-        out += [f"<th style='text-align:left'>{html.escape(h)}</th>" for h in header]
-        out.append("</tr></thead><tbody>")
-        for report, cells in rows:
-            colour = STATUS_COLOUR[report.status]
-            out.append("<tr>")
-            for i, cell in enumerate(cells):
-                style = f" style='color:{colour};font-weight:bold'" if i == 3 else ""
-                out.append(f"<td{style}>{html.escape(cell)}</td>")
-            out.append("</tr>")
-        out.append("</tbody></table>")
-        return "".join(out)
-
-    def _html_details(self, tol_text: str) -> str:
-        parts = []
-        for report in self.reports.values():
-            lines = report.detail_text(tol_text)
-            if lines:
-                parts.append(
-                    "<pre style='white-space:pre-wrap'>" + html.escape("\n".join(lines)) + "</pre>"
-                )
-        return "".join(parts)
-
 
 @dataclass(repr=False)
 class GradCheckResult(_Result):
@@ -272,23 +232,24 @@ class GradCheckResult(_Result):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        colour = "#1a7f37" if self.ok else "#c62828"
-        head = f"<p style='color:{colour};font-weight:bold'>{html.escape(self.title)}</p>"
-        problems = "".join(f"<p>problem: {html.escape(p)}</p>" for p in self.problems)
-        table = self._html_table(
-            [
-                "parameter",
-                "shape",
-                "rel. error",
-                "status",
-                "entries off",
-                "kinks skipped",
-                "likely cause",
-            ],
-            self._rows(),
-        )
-        notes = "".join(f"<p>note: {html.escape(n)}</p>" for n in self.notes)
-        return head + problems + table + self._html_details(self._tol_text()) + notes
+        header = ["parameter", "shape", "rel. error", "status", "entries off", "kinks skipped"]
+        rows = self._rows()
+        parts = [
+            _html.heading(self.title, self.ok),
+            _html.paragraphs("problem: ", self.problems),
+            _html.table(
+                header,
+                [cells[:6] for _, cells in rows],
+                [_html.STATUS_COLOUR[r.status] for r, _ in rows],
+            ),
+        ]
+        parts += [_html.report_detail(r, self._tol_text()) for r in self.reports.values()]
+        parts.append(_html.paragraphs("note: ", self.notes))
+        if self.unchecked:
+            parts.append(
+                _html.paragraphs("not checked (no gradient given): ", [", ".join(self.unchecked)])
+            )
+        return "".join(parts)
 
 
 @dataclass(repr=False)
@@ -339,5 +300,17 @@ class ComparisonResult(_Result):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        colour = "#1a7f37" if self.ok else "#c62828"
-        return f"<pre style='color:{colour};white-space:pre-wrap'>{html.escape(str(self))}</pre>"
+        r = self.report
+        parts = [_html.heading(self.title, self.ok)]
+        if r.status != "error" and r.n_compared and not self.ok:
+            parts.append(
+                _html.paragraphs(
+                    "",
+                    [
+                        f"max abs difference {fmt(r.max_abs_diff)}, max relative "
+                        f"difference {fmt(r.max_rel_diff)}"
+                    ],
+                )
+            )
+        parts.append(_html.report_detail(r, "", always=not self.ok))
+        return "".join(parts)

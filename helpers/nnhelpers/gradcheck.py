@@ -63,6 +63,13 @@ def _check(
     checked = [k for k in params if k in grads]
     unchecked = [k for k in params if k not in grads]
     f0 = loss()
+    again = loss()
+    if again != f0 and np.isfinite(f0):
+        problems.append(
+            f"the function gives different values for the same input ({f0!r}, then {again!r}): "
+            "it is random (dropout, a random generator without a fixed seed) or keeps state "
+            "between calls, so no gradient can be measured"
+        )
     if not np.isfinite(f0):
         problems.append(
             f"the function value itself is {f0} at the given inputs; fix the forward pass first"
