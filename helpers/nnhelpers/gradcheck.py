@@ -173,7 +173,8 @@ def check_vjp(
     if len(outputs) != len(ups):
         problems.append(
             f"forward returned {len(outputs)} output(s) but {len(ups)} upstream gradient(s) "
-            "were given"
+            "were given: pass upstream as a tuple with one entry per output (None for outputs "
+            "such as a cache)"
         )
     for i, (out, up) in enumerate(zip(outputs, ups, strict=False)):
         if up is not None and np.shape(out) != up.shape:
