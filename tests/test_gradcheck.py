@@ -333,7 +333,12 @@ def test_a_float32_gradient_is_noted_but_passes(rng):
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [(np.zeros((D, H)), "zeros"), (np.full((D, H), np.nan), "nan"), (None, "none")],
+    [
+        (np.zeros((D, H)), "zeros"),
+        (np.full((D, H), np.nan), "nan"),
+        (np.full((D, H), np.inf), "nan"),
+        (None, "none"),
+    ],
 )
 def test_zeros_nan_and_none_are_named(rng, value, code):
     result = _net_result(rng, lambda g, p, d: {**g, "W1": value})
@@ -477,3 +482,42 @@ def test_a_random_function_is_a_problem(rng):
     result = check_gradient(noisy, {"z": z}, {"z": 2 * z})
     assert not result.ok
     assert "random" in str(result)
+
+
+def test_a_mean_over_the_batch_instead_of_a_sum_is_named(rng):
+    x, W, b = rng.normal(size=(R, D)), rng.normal(size=(D, K)), rng.normal(size=K)
+    up = rng.normal(size=(R, K))
+    grads = {**affine_backward(up, x, W), "b": up.mean(axis=0)}
+    result = check_vjp(affine, {"x": x, "W": W, "b": b}, up, grads, batch_size=R)
+    _assert_caught(result, "b", "factor-1/R")
+
+
+def relu_net_loss(W1, W2, X, Y):
+    hidden = np.where(X @ W1 > 0, X @ W1, 0.0)
+    return float(0.5 * np.sum((hidden @ W2 - Y) ** 2))
+
+
+def relu_net_grads(W1, W2, X, Y):
+    pre = X @ W1
+    hidden = np.where(pre > 0, pre, 0.0)
+    dout = hidden @ W2 - Y
+    dpre = (dout @ W2.T) * (pre > 0)
+    return {"W1": X.T @ dpre, "W2": hidden.T @ dout}
+
+
+def test_a_relu_network_passes_and_a_missing_mask_is_caught(rng):
+    inputs = {
+        "W1": rng.normal(size=(D, H)),
+        "W2": rng.normal(size=(H, K)),
+        "X": rng.normal(size=(R, D)),
+        "Y": rng.normal(size=(R, K)),
+    }
+    grads = relu_net_grads(**inputs)
+    assert check_gradient(relu_net_loss, inputs, grads).ok
+    pre = inputs["X"] @ inputs["W1"]
+    no_mask = inputs["X"].T @ (
+        (np.where(pre > 0, pre, 0.0) @ inputs["W2"] - inputs["Y"]) @ inputs["W2"].T
+    )
+    result = check_gradient(relu_net_loss, inputs, {**grads, "W1": no_mask})
+    assert not result.ok and result["W2"].ok
+    assert "W1" in str(result) and "worst entries" in str(result)
