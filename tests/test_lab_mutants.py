@@ -163,10 +163,15 @@ def merged(variants: list[dict[str, str]]) -> dict[str, str]:
 
 
 def write_submission(lab: str, variant: dict[str, str], path: Path) -> Path:
-    """The master with each replaced function's answer cell holding the variant's source."""
-    nb = nbformat.read(LABS[lab][0], as_version=4)
+    """The student version (release/) with each replaced function's answer cell holding the
+    variant's source; the other answers are the master's (a complete, correct notebook)."""
+    master = nbformat.read(LABS[lab][0], as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in master.cells
+               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+    nb = nbformat.read(ROOT / "release" / ASSIGNMENTS[lab] / f"{ASSIGNMENTS[lab]}.ipynb", 4)
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
             names = [n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)]
             if names and names[0] in variant:
                 cell.source = variant[names[0]].strip() + "\n"
@@ -210,3 +215,12 @@ def test_pipeline_grades_bugs_and_alternatives_like_the_harness(lab, tmp_path):
         else:
             failed = {corpus.BUGS[name][0] for name in PIPELINE_BUGS[lab]}
             assert all(got[g]["score"] == 0 for g in failed)
+
+
+@pytest.mark.slow
+def test_pipeline_gives_an_untouched_student_notebook_zero():
+    release = ROOT / "release" / ASSIGNMENTS["lab1"] / f"{ASSIGNMENTS['lab1']}.ipynb"
+    report = nngrade_check("lab1", release)
+    assert report["status"] == "graded", report["reason"]
+    assert report["score"] == 0 and report["max_score"] == TOTAL_POINTS
+    assert all("NotImplementedError" in t["message"] for t in report["tests"])
