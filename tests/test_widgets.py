@@ -158,6 +158,10 @@ def test_too_large_learning_rate_is_flagged_diverged_and_stopped():
     ax = explorer.figure.axes[0]
     assert ax.get_xlim() == (-5.0, 5.0) and ax.get_ylim() == (-3.0, 3.0)  # view kept readable
     assert "diverged" in ax.get_title()
+    # the path is drawn up to its first step out of the view, not as a fan of long lines
+    out = np.flatnonzero(np.abs(explorer.trajectory[:, 1]) > 3.0)[0]
+    np.testing.assert_array_equal(_trajectory_line(explorer).get_ydata(),
+                                  explorer.trajectory[: out + 1, 1])
 
 
 def test_slightly_too_large_learning_rate_diverges_slowly_but_is_still_flagged():

@@ -42,7 +42,8 @@ class SliderFigure:
     """Sliders plus a matplotlib figure that is redrawn whenever a slider moves.
 
     ``draw(figure, **values)`` receives a cleared figure and the sliders' current values keyed
-    by their names in ``sliders``. ``.png`` holds the PNG bytes currently shown.
+    by their names in ``sliders``. ``.png`` holds the PNG bytes currently shown. Pass
+    ``layout=None`` and place the axes yourself when redraws must be fast.
     """
 
     def __init__(
@@ -52,10 +53,11 @@ class SliderFigure:
         *,
         figsize: tuple[float, float] = (9.0, 4.0),
         dpi: int = 80,
+        layout: str | None = "constrained",
     ) -> None:
         self.draw = draw
         self.sliders = dict(sliders)
-        self.figure: Figure = CourseFigure(figsize=figsize, dpi=dpi, layout="constrained")
+        self.figure: Figure = CourseFigure(figsize=figsize, dpi=dpi, layout=layout)
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.error: str | None = None
         controls = widgets.VBox(list(self.sliders.values()))
@@ -176,7 +178,8 @@ class LearningRateExplorer(SliderFigure):
                 style=_WIDE,
             ),
         }
-        super().__init__(self._draw, sliders, figsize=figsize)
+        # Fixed margins: constrained layout would take most of each redraw.
+        super().__init__(self._draw, sliders, figsize=figsize, layout=None)
 
     @property
     def trajectory(self) -> np.ndarray:
@@ -198,15 +201,26 @@ class LearningRateExplorer(SliderFigure):
         """'converged', 'oscillating' (most steps turn back), 'not converged yet' or 'diverged'."""
         return self.run.status
 
+    def _visible_part(self, run: DescentRun) -> np.ndarray:
+        """A diverging path up to its first step out of the view; others whole."""
+        if not run.diverged:
+            return run.trajectory
+        W1, W2, _ = self.grid
+        w1, w2 = run.trajectory[:, 0], run.trajectory[:, 1]
+        inside = (W1.min() <= w1) & (w1 <= W1.max()) & (W2.min() <= w2) & (w2 <= W2.max())
+        gone = np.flatnonzero(~inside)
+        return run.trajectory if gone.size == 0 else run.trajectory[: gone[0] + 1]
+
     def _draw(self, fig: Figure, *, lr: float, iterations: int, decay: float) -> None:
         run = descend(
             self.loss, self.grad, self.w0, rate=lr, steps=iterations, decay=decay, view=self.grid
         )
         self.run = run
         ax_surface, ax_curve = fig.subplots(1, 2, width_ratios=[1.1, 1])
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.86, wspace=0.2)
         W1, W2, L = self.grid
         draw_loss_contours(ax_surface, W1, W2, L)
-        draw_trajectory_2d(ax_surface, run.trajectory)
+        draw_trajectory_2d(ax_surface, self._visible_part(run))
         colour = (
             "red" if run.diverged else ("darkorange" if run.status != "converged" else "darkgreen")
         )
