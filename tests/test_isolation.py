@@ -181,6 +181,7 @@ def test_namespace_sandbox_view_limits_and_identity(tmp_path):
     assert facts["pids"] == [1]  # its own pid namespace: nothing else is visible
 
 
+@needs_full  # without its own uid, a setsid() daemon escapes the session sweep (documented)
 def test_close_kills_every_process_of_the_sandbox():
     with Sandbox(LIMITS) as sb:
         run(sb, "import subprocess, os\n"

@@ -56,7 +56,9 @@ class Attack:
     mutate: Callable[[nbformat.NotebookNode], None] | None = None
     max_score: float = 0.0  # the most it may get (what it honestly earned)
     forbidden_text: str = ""  # must not appear in what the grader reports
-    needs_namespaces: bool = False  # too dangerous to run without the full sandbox
+    # Too dangerous to run without the namespace sandbox: as root, RLIMIT_NPROC does not apply,
+    # kill(-1) reaches every process and every file is writable.
+    needs_namespaces: bool = False
 
     def notebook(self, master: nbformat.NotebookNode, **context: str) -> nbformat.NotebookNode:
         """The student notebook of this attack, placeholders filled from `context`."""
@@ -314,7 +316,7 @@ ATTACKS: list[Attack] = [
         "RLIMIT_NPROC on the sandbox's own uid; the pid namespace dies with the kernel",
         ["import os, time\nfor _ in range(200):\n    try:\n        os.fork()\n"
          "    except OSError:\n        time.sleep(0.01)\n"],
-        base="reference", max_score=6.0,
+        base="reference", max_score=6.0, needs_namespaces=True,
     ),
     Attack(
         "disk_filler", "harm", "writes one huge file, then many big files, in its folder and /tmp",
@@ -326,7 +328,7 @@ ATTACKS: list[Attack] = [
          "            with open(os.path.join(folder, f'fill-$TOKEN-{i}'), 'wb') as f:\n"
          "                f.write(b'x' * (20 * 2**20))\n        except OSError:\n"
          "            break\n"],
-        base="reference", max_score=6.0,
+        base="reference", max_score=6.0, needs_namespaces=True,
     ),
     Attack(
         "background_processes", "harm",
@@ -337,7 +339,7 @@ ATTACKS: list[Attack] = [
          "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
          "        os.execvp('sh', ['sh', '-c', 'sleep 600; : $TOKEN'])\n    os._exit(0)\n"
          "threading.Thread(target=lambda: [None for _ in iter(int, 1)], daemon=True).start()\n"],
-        base="reference", max_score=6.0,
+        base="reference", max_score=6.0, needs_namespaces=True,
     ),
     Attack(
         "network", "harm", "connects to a server on the grading machine's loopback",
@@ -354,7 +356,7 @@ ATTACKS: list[Attack] = [
         ["for path in ['$MASTER', '$GRADEBOOK', '$OTHER', '$CANARY']:\n    try:\n"
          "        with open(path, 'w') as handle:\n            handle.write('pwned')\n"
          "    except OSError:\n        pass\n"],
-        base="reference", max_score=6.0,
+        base="reference", max_score=6.0, needs_namespaces=True,
     ),
 ]
 
