@@ -521,3 +521,16 @@ def test_a_relu_network_passes_and_a_missing_mask_is_caught(rng):
     result = check_gradient(relu_net_loss, inputs, {**grads, "W1": no_mask})
     assert not result.ok and result["W2"].ok
     assert "W1" in str(result) and "worst entries" in str(result)
+
+
+def test_a_tiny_gradient_under_a_large_loss_is_judged_against_rounding_noise(rng):
+    y = rng.normal(size=(4, 4))
+    slope = 1e-8 * rng.normal(size=(4, 4))
+
+    def loss(y):  # the 1e6 offset makes central differences noisy at the 1e-4 level
+        return float(1e6 + np.sum(slope * y))
+
+    assert check_gradient(loss, {"y": y}, {"y": slope}).ok
+    assert check_gradient(loss, {"y": y}, {"y": np.zeros((4, 4))}).ok  # below the noise, too
+    wrong = check_gradient(loss, {"y": y}, {"y": np.full((4, 4), 1e-2)})  # 100 x the noise
+    assert not wrong.ok, str(wrong)

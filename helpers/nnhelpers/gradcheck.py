@@ -88,7 +88,7 @@ def _check(
         for other, value in {**loss.args, **(extra_candidates or {})}.items():
             if other != key and isinstance(value, np.ndarray) and value.dtype.kind == "f":
                 candidates[other] = value
-        floor = probe.noise * np.sqrt(max(probe.central.size, 1)) / max(tol, 1e-12) * 1e-2
+        floor = probe.noise * np.sqrt(max(probe.central.size, 1)) / max(tol, 1e-12)
         reports[key] = build_report(
             key,
             grads[key],
