@@ -40,9 +40,22 @@ def _dismiss_news_prompt(page) -> None:
         no.first.click()
 
 
-def _run_all_cells(page) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+SOME_CELL_STARTED = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+    .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"""
+
+
+def _run_all_cells(page, attempts: int = 3) -> None:
+    """Run > Run All Cells; retry when a busy machine swallowed the click (no cell started)."""
+    for attempt in range(1, attempts + 1):
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        try:
+            page.wait_for_function(SOME_CELL_STARTED, timeout=30 * SECOND)
+            return
+        except Exception:
+            if attempt == attempts:
+                raise
+            page.keyboard.press("Escape")
 
 
 def _drag_slider(page, slider, fraction: float) -> None:
@@ -57,13 +70,14 @@ def _drag_slider(page, slider, fraction: float) -> None:
 
 
 def test_learning_rate_slider_redraws_the_plot_in_jupyterlab(tmp_path):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     ARTEFACTS.mkdir(exist_ok=True)
     with lab_server(tmp_path, [NOTEBOOK]) as lab, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(lab.notebook_url(NOTEBOOK.name))
             page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]',
                                    timeout=180 * SECOND)
@@ -83,8 +97,18 @@ def test_learning_rate_slider_redraws_the_plot_in_jupyterlab(tmp_path):
             old_readout = slider.locator(".widget-readout").inner_text()
 
             _drag_slider(page, slider, 0.9)
-            page.wait_for_function("([img, old]) => img.src !== old",
-                                   arg=[image.element_handle(), old_src], timeout=60 * SECOND)
+            try:
+                page.wait_for_function("([img, old]) => img.src !== old",
+                                       arg=[image.element_handle(), old_src],
+                                       timeout=60 * SECOND)
+            except PlaywrightTimeout:
+                page.screenshot(path=str(ARTEFACTS / "browser-02-after.png"))
+                pytest.fail(
+                    "the plot's <img> kept its picture for 60 s after the learning-rate slider "
+                    f"was dragged from {old_readout} to "
+                    f"{slider.locator('.widget-readout').inner_text()} (see "
+                    f"{ARTEFACTS.name}/browser-02-after.png and the kernel's widget callbacks)"
+                )
             page.wait_for_timeout(500)  # let the new PNG decode before taking pictures
             new_readout = slider.locator(".widget-readout").inner_text()
             explorer.screenshot(path=str(ARTEFACTS / "learning-rate-slider.png"))
@@ -98,6 +122,9 @@ def test_learning_rate_slider_redraws_the_plot_in_jupyterlab(tmp_path):
                 "the plot's <img> got a new src but shows the same pixels after the slider moved "
                 f"from {old_readout} to {new_readout}"
             )
+        except Exception:
+            page.screenshot(path=str(ARTEFACTS / "browser-02-failure.png"))
+            raise
         finally:
             browser.close()
     errors = [line for line in lab.log.read_text(errors="replace").splitlines()
