@@ -254,4 +254,34 @@ def softplus_derivative(z):
     return out
 """,
     },
+    "plain_python_results": {
+        "perceptron_predict": """
+def perceptron_predict(X, w):
+    return [float(np.dot(row, w)) for row in X]
+""",
+        "squared_loss_gradient": """
+def squared_loss_gradient(X, w, y):
+    residual = np.dot(X, w) - y
+    return list(np.dot(residual, X))
+""",
+        "gradient_descent": """
+def gradient_descent(X, y, w0, lr, iterations):
+    w = [float(v) for v in w0]
+    losses = []
+    for step in range(iterations + 1):
+        residual = [sum(a * b for a, b in zip(row, w)) - t for row, t in zip(X, y)]
+        losses.append(sum(r * r for r in residual) / 2)
+        if step == iterations:
+            break
+        grad = [sum(r * row[j] for r, row in zip(residual, X)) for j in range(len(w))]
+        w = [wj - lr * gj for wj, gj in zip(w, grad)]
+    return w, losses
+""",
+        "sigmoid_neuron_gradient": """
+def sigmoid_neuron_gradient(X, w, b, y):
+    f = sigmoid(X @ w + b)
+    delta = (f - y) * f * (1 - f)
+    return (X.T @ delta).tolist(), np.float32(delta.sum()).item()
+""",
+    },
 }
