@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent / "adversarial"
 sys.path[:0] = [str(HERE), str(HERE / "fixture")]
@@ -26,6 +27,7 @@ from attacks import ATTACKS, Attack  # noqa: E402
 from harness import HONEST, LIMITS, leftover_processes, make_course, new_token  # noqa: E402
 from nngrade import cli  # noqa: E402
 from nngrade.isolated import grade_notebook  # noqa: E402
+from nngrade.prepare import is_test_cell, nbgrader_meta, prepare  # noqa: E402
 from nngrade.sandbox import detect  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -122,3 +124,22 @@ def test_contained_attacks_keep_earned_points(course, name, expected):
     report, seconds, token, before = run_attack(course, attack)
     assert_contained(course, attack, report, seconds, token, before)
     assert report["score"] == expected, report["tests"]
+
+
+# Attacks measured to beat grading in the student's own kernel (tests run where student code
+# runs, nbgrader's way): proof that these attacks are real, not vacuously "contained".
+POTENT = ["allclose_patched", "nnhelpers_patched", "input_transformer", "traceback_hooks",
+          "read_master", "read_grader_files"]
+
+
+@pytest.mark.parametrize("name", POTENT)
+def test_attack_beats_grading_in_the_students_kernel(course, name, tmp_path):
+    attack = next(a for a in ATTACKS if a.name == name)
+    path = tmp_path / f"{ASSIGNMENT}.ipynb"
+    nbformat.write(attack.notebook(master(), **course.context(new_token(name))), str(path))
+    nb = prepare(path, course.master, assignment=ASSIGNMENT).notebook  # hidden tests included
+    NotebookClient(nb, timeout=LIMITS.cell_timeout * 5, allow_errors=True, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    earned = sum(float(nbgrader_meta(c).get("points") or 0) for c in nb.cells
+                 if is_test_cell(c) and not any(o.output_type == "error" for o in c.outputs))
+    assert earned > attack.max_score, f"{name} no longer fools in-kernel grading"
