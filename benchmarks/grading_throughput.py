@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "autograder" / "demo"))
 from make_class import write_class  # noqa: E402
 
 ASSIGNMENT = "hw4_mlp"
-UNREADABLE_FOR_NBGRADER = ("s09_", "s12_", "s13_", "s14_", "s15_")  # loop, cp1252, broken
+UNREADABLE_FOR_NBGRADER = ("s09_", "s11_", "s12_", "s13_", "s14_", "s15_")  # nbgrader fails
 
 
 def make_submissions(folder: Path, count: int) -> list[Path]:
