@@ -534,3 +534,23 @@ def test_a_tiny_gradient_under_a_large_loss_is_judged_against_rounding_noise(rng
     assert check_gradient(loss, {"y": y}, {"y": np.zeros((4, 4))}).ok  # below the noise, too
     wrong = check_gradient(loss, {"y": y}, {"y": np.full((4, 4), 1e-2)})  # 100 x the noise
     assert not wrong.ok, str(wrong)
+
+
+def test_max_entries_checks_a_random_sample_of_a_large_array(rng):
+    A, x, C = rng.normal(size=(30, 40)), rng.normal(size=(40, 2)), rng.normal(size=(30, 2))
+    calls = []
+
+    def counted(A, x, C):
+        calls.append(1)
+        return matmul_loss(A, x, C)
+
+    grads = matmul_grads(A, x, C)
+    result = check_gradient(counted, {"A": A, "x": x, "C": C}, {"A": grads["A"]}, max_entries=50)
+    assert result.ok, str(result)
+    assert result["A"].n_compared == 50 and result["A"].n_skipped == 0
+    assert len(calls) <= 2 * 50 + 10
+    assert "random sample of 50 of its 1200 entries" in str(result)
+    flipped = check_gradient(
+        matmul_loss, {"A": A, "x": x, "C": C}, {"A": -grads["A"]}, max_entries=20
+    )
+    _assert_caught(flipped, "A", "sign")

@@ -78,10 +78,14 @@ def build_report(
     context_shapes: Mapping[str, tuple[int, ...]],
     reducibles: Mapping[str, np.ndarray] | None = None,
     same_nonfinite_agree: bool = False,
+    n_skipped: int | None = None,
 ) -> ArrayReport:
-    """Compare one analytic (got) array with its truth and diagnose the difference."""
+    """Compare one analytic (got) array with its truth and diagnose the difference.
+
+    Only entries marked `valid` are compared; n_skipped (default: the others) are kinks.
+    """
     report = ArrayReport(name, "error", truth.shape, None, n_entries=truth.size, labels=labels)
-    report.n_skipped = int((~valid).sum())
+    report.n_skipped = int((~valid).sum()) if n_skipped is None else n_skipped
     arr, problem = _to_array(value, f"{name} ({labels[0]})")
     if problem:
         report.causes.append(problem)

@@ -110,15 +110,20 @@ class Loss:
 class Probe:
     """Central differences of one parameter, with the one-sided slopes that reveal kinks."""
 
-    def __init__(self, loss: Loss, key: str, eps: float, f0: float):
+    def __init__(
+        self, loss: Loss, key: str, eps: float, f0: float, indices: np.ndarray | None = None
+    ):
         self.loss, self.key, self.eps, self.f0 = loss, key, eps, f0
         self.base = loss.args[key]
         n = self.base.size
-        self.central = np.empty(self.base.shape)
+        self.sampled = np.zeros(self.base.shape, dtype=bool)
+        indices = np.arange(n) if indices is None else indices
+        self.sampled.flat[indices] = True
+        self.central = np.full(self.base.shape, np.nan)
         self.kink = np.zeros(self.base.shape, dtype=bool)
         self.noise = 0.0
-        curvature = np.empty(n)
-        for i in range(n):
+        curvature = np.full(n, np.nan)
+        for i in indices:
             fp, fm, step = self._pair(i, eps)
             self.central.flat[i] = (fp - fm) / step
             curvature[i] = abs(fp - 2 * f0 + fm) / (step / 2)
@@ -136,7 +141,7 @@ class Probe:
         leaves the stencil as the step shrinks is resolved: the smaller step's slope is used.
         """
         central = self.central.reshape(-1)
-        finite = np.isfinite(central)
+        finite = np.isfinite(central) & self.sampled.reshape(-1)
         scale = float(np.max(np.abs(central[finite]))) if finite.any() else 0.0
         for i in np.flatnonzero(finite):
             jump = curvature[i]

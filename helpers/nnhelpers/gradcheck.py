@@ -53,6 +53,8 @@ def _check(
     name: str,
     extra_candidates: Mapping[str, np.ndarray] | None = None,
     context_shapes: Mapping[str, tuple[int, ...]] | None = None,
+    max_entries: int | None = None,
+    seed: int = 0,
 ) -> GradCheckResult:
     problems = [
         f"a gradient was given for '{k}' but the function has no input of that name "
@@ -78,8 +80,13 @@ def _check(
     truths: dict[str, np.ndarray] = {}
     shapes = {k: np.shape(v) for k, v in params.items()}
     shapes.update(context_shapes or {})
+    rng = np.random.default_rng(seed)
     for key in checked:
-        probe = Probe(loss, key, eps, f0)
+        size = loss.args[key].size
+        sample = None
+        if max_entries is not None and size > max_entries:
+            sample = np.sort(rng.choice(size, size=max_entries, replace=False))
+        probe = Probe(loss, key, eps, f0, sample)
         truths[key] = probe.central
         original = params[key]
         dtype = np.asarray(original).dtype
@@ -88,12 +95,13 @@ def _check(
         for other, value in {**loss.args, **(extra_candidates or {})}.items():
             if other != key and isinstance(value, np.ndarray) and value.dtype.kind == "f":
                 candidates[other] = value
-        floor = probe.noise * np.sqrt(max(probe.central.size, 1)) / max(tol, 1e-12)
+        floor = probe.noise * np.sqrt(max(int(probe.sampled.sum()), 1)) / max(tol, 1e-12)
         reports[key] = build_report(
             key,
             grads[key],
             probe.central,
-            valid=~probe.kink,
+            valid=probe.sampled & ~probe.kink,
+            n_skipped=int(probe.kink.sum()),
             labels=("analytic", "numerical"),
             expected_dtype=expected_dtype,
             bad_fn=lambda g, t, floor=probe.noise: entry_tolerance(g, t, tol, 10 * floor),
@@ -104,6 +112,11 @@ def _check(
             context_shapes=shapes,
             reducibles=extra_candidates,
         )
+        if sample is not None:
+            reports[key].notes.append(
+                f"checked a random sample of {max_entries} of its {size} entries "
+                f"(max_entries={max_entries}, seed={seed})"
+            )
         if probe.kink.any():
             reports[key].notes.append(
                 f"skipped {entries(int(probe.kink.sum()))} next to a kink (the slopes left and "
@@ -134,15 +147,28 @@ def check_gradient(
     tol: float = 1e-5,
     batch_size: int | None = None,
     name: str = "",
+    max_entries: int | None = None,
+    seed: int = 0,
 ) -> GradCheckResult:
     """Compare grads[k] with the numerical gradient of the scalar f(**params) wrt params[k].
 
     Inputs without an entry in grads (labels, hyper-parameters) are passed through unchecked.
-    batch_size lets the diagnosis name a factor R or 1/R.
+    batch_size lets the diagnosis name a factor R or 1/R; max_entries checks a random sample
+    of that many entries of larger arrays (two calls of f per checked entry).
     """
     check_names(f, params, "function")
     loss = Loss(f, params, [k for k in params if k in grads])
-    return _check(loss, params, grads, eps=eps, tol=tol, batch_size=batch_size, name=name)
+    return _check(
+        loss,
+        params,
+        grads,
+        eps=eps,
+        tol=tol,
+        batch_size=batch_size,
+        name=name,
+        max_entries=max_entries,
+        seed=seed,
+    )
 
 
 def _as_outputs(value: Any) -> tuple[Any, ...]:
@@ -159,6 +185,8 @@ def check_vjp(
     tol: float = 1e-5,
     batch_size: int | None = None,
     name: str = "",
+    max_entries: int | None = None,
+    seed: int = 0,
 ) -> GradCheckResult:
     """Check a backward function: grads[k] is the gradient of sum(upstream * forward(**inputs)).
 
@@ -208,6 +236,8 @@ def check_vjp(
         name=name,
         extra_candidates=candidates,
         context_shapes=shapes,
+        max_entries=max_entries,
+        seed=seed,
     )
 
 
