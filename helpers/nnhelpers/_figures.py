@@ -33,11 +33,11 @@ def figure_png(fig: Figure, *, tight: bool = False) -> bytes:
     return buffer.getvalue()
 
 
-def new_figure(figsize: tuple[float, float]) -> CourseFigure:
-    """A fresh pyplot-managed CourseFigure with constrained layout."""
+def new_figure(figsize: tuple[float, float], *, layout: str | None = "constrained") -> CourseFigure:
+    """A fresh pyplot-managed CourseFigure (constrained layout unless the caller places axes)."""
     import matplotlib.pyplot as plt
 
-    return plt.figure(figsize=figsize, layout="constrained", FigureClass=CourseFigure)
+    return plt.figure(figsize=figsize, layout=layout, FigureClass=CourseFigure)
 
 
 def axes_or_new(ax: Axes | None, *, figsize=(6.0, 4.5), projection: str | None = None) -> Axes:

@@ -460,8 +460,27 @@ def plot_digits(
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
     titled = true is not None or guess is not None
-    fig = new_figure((1.1 * ncols, (1.35 if titled else 1.1) * nrows))
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    summary = true is not None and guess is not None
+    # Placed by hand in inches (constrained layout is slow on 100 small axes).
+    width = 1.1 * ncols
+    cell = 0.98 * width / (ncols + 0.1 * (ncols - 1))
+    gap = 0.3 if titled else 0.08
+    top = (0.3 if titled else 0.05) + (0.3 if summary else 0.0)
+    height = nrows * cell + (nrows - 1) * gap + top + 0.05
+    fig = new_figure((width, height), layout=None)
+    axes = fig.subplots(
+        nrows,
+        ncols,
+        squeeze=False,
+        gridspec_kw=dict(
+            left=0.01,
+            right=0.99,
+            bottom=0.05 / height,
+            top=1 - top / height,
+            wspace=0.1,
+            hspace=gap / cell,
+        ),
+    ).ravel()
     for k, ax in enumerate(axes):
         ax.set_xticks([])
         ax.set_yticks([])
@@ -484,9 +503,9 @@ def plot_digits(
             for spine in ax.spines.values():
                 spine.set_color("red")
                 spine.set_linewidth(2.5)
-    if true is not None and guess is not None:
+    if summary:
         errors = int(np.sum(guess != true))
-        fig.suptitle(f"{errors} of {n} wrong (red)", fontsize=10)
+        fig.suptitle(f"{errors} of {n} wrong (red)", fontsize=10, y=1 - 0.05 / height, va="top")
     return fig
 
 
