@@ -226,3 +226,13 @@ def test_plain_fallback_warns_loudly_and_still_grades(monkeypatch, caplog):
     finally:
         detect.cache_clear()
     assert os.environ.get("NNGRADE_SANDBOX") == "plain"  # monkeypatch restores it afterwards
+
+
+def test_student_cell_errors_show_only_the_students_frames():
+    from nngrade.isolated import _student_frames
+
+    with Sandbox(LIMITS) as sb:
+        reply = run(sb, "def f(x):\n    return 1 / x\n\nf(0)")
+    text = _student_frames(reply["error"]["traceback"])
+    assert "ZeroDivisionError" in text and "return 1 / x" in text
+    assert "_kernel_agent" not in text and "interactiveshell" not in text

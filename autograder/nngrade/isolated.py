@@ -201,7 +201,7 @@ class _Run:
             outputs.append(_stream(str(reply["stdout"])))
         error = reply.get("error")
         if error:
-            text = str(error.get("traceback", ""))[-OUTPUT_CAP:]
+            text = _student_frames(str(error.get("traceback", "")))[-OUTPUT_CAP:]
             outputs.append(
                 _error_output(str(error.get("ename", "Error")), str(error.get("evalue", "")), text)
             )
@@ -353,6 +353,19 @@ def _silent_assert(err: AssertionError, source: str, has_hidden: bool) -> str:
     if where:
         return "a check of this test failed" + where
     return "a hidden check of this test failed (it has no message)"
+
+
+def _student_frames(text: str) -> str:
+    """A traceback without the agent's and IPython's own frames (they only confuse students)."""
+    kept, skipping = [], False
+    for line in text.splitlines():
+        if line.startswith('  File "'):
+            skipping = "_kernel_agent.py" in line or "/IPython/core/" in line
+        elif not line.startswith(" "):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def _stream(text: str):
