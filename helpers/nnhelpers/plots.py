@@ -311,9 +311,9 @@ def plot_loss_surface(
             ax.legend(loc="upper right", fontsize="small")
         return ax
     ax = axes_or_new(ax, figsize=(7.0, 5.5), projection="3d")
-    ax.plot_surface(
-        W1, W2, np.ma.masked_invalid(L), cmap="viridis", alpha=0.7, linewidth=0, antialiased=True
-    )
+    ax.computed_zorder = False  # draw the path over the surface, not hidden behind it
+    ax.plot_surface(W1, W2, np.ma.masked_invalid(L), cmap="viridis", alpha=0.7, linewidth=0,
+                    antialiased=True, zorder=1)
     ax.set_xlabel("$w_1$")
     ax.set_ylabel("$w_2$")
     ax.set_zlabel("loss")
@@ -330,6 +330,7 @@ def plot_loss_surface(
             gid=TRAJECTORY_GID,
             label="gradient descent",
             axlim_clip=True,
+            zorder=10,
         )
     ax.set_xlim(W1.min(), W1.max())
     ax.set_ylim(W2.min(), W2.max())
