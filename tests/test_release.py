@@ -55,3 +55,15 @@ def test_release_is_in_sync_with_source(tmp_path):
     stale = [name for name in fresh
              if notebook_fingerprint(fresh[name]) != notebook_fingerprint(committed[name])]
     assert not stale, f"release/ is out of date for {stale}: run `make release` and commit release/"
+
+
+def test_fingerprint_ignores_ids_but_sees_edits(tmp_path):
+    path = ROOT / "release" / "hw4_mlp" / "hw4_mlp.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"renumbered-{index}"
+    nbformat.write(nb, tmp_path / "ids.ipynb")
+    assert notebook_fingerprint(tmp_path / "ids.ipynb") == notebook_fingerprint(path)
+    nb.cells[0].source += "\nedited by hand"
+    nbformat.write(nb, tmp_path / "edited.ipynb")
+    assert notebook_fingerprint(tmp_path / "edited.ipynb") != notebook_fingerprint(path)
