@@ -72,8 +72,7 @@ def test_decision_boundary_calls_predict_on_a_grid_and_scatters_every_point():
 
     ax = plots.plot_decision_boundary(predict, X, y, resolution=50, title="blobs")
     assert seen == [(2500, 2)]
-    scattered = sum(len(c.get_offsets()) for c in ax.collections
-                    if isinstance(c, PathCollection))
+    scattered = sum(len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection))
     assert scattered == len(X)
     assert ax.get_title() == "blobs"
     low, high = ax.get_xlim()
@@ -83,8 +82,9 @@ def test_decision_boundary_calls_predict_on_a_grid_and_scatters_every_point():
 
 def test_decision_boundary_with_probabilities_draws_the_half_level():
     X, y = _blobs()
-    ax = plots.plot_decision_boundary(lambda p: 1 / (1 + np.exp(-p.sum(axis=1))), X, y,
-                                      resolution=40)
+    ax = plots.plot_decision_boundary(
+        lambda p: 1 / (1 + np.exp(-p.sum(axis=1))), X, y, resolution=40
+    )
     levels = [list(getattr(c, "levels", [])) for c in ax.collections]
     assert [0.5] in levels
     assert len(ax.figure.axes) == 2  # colour bar of the probability
@@ -94,8 +94,9 @@ def test_decision_boundary_multiclass_scores_use_argmax():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(30, 2))
     y = rng.integers(0, 3, 30)
-    ax = plots.plot_decision_boundary(lambda p: np.column_stack([p[:, 0], p[:, 1], -p[:, 0]]),
-                                      X, y, resolution=30)
+    ax = plots.plot_decision_boundary(
+        lambda p: np.column_stack([p[:, 0], p[:, 1], -p[:, 0]]), X, y, resolution=30
+    )
     assert ax.get_legend() is not None
     assert len(ax.get_legend().get_texts()) == 3
 
@@ -135,8 +136,14 @@ def test_contour_trajectory_line_equals_the_trajectory_and_view_is_kept():
 
 def test_surface_kind_uses_3d_axes_and_lifts_the_trajectory_onto_the_loss():
     path = np.array([[1.0, 1.0], [0.5, 0.2], [0.0, 0.0]])
-    ax = plots.plot_loss_surface(lambda a, b: a**2 + 3 * b**2, (-2, 2), (-2, 2),
-                                 trajectory=path, kind="surface", resolution=20)
+    ax = plots.plot_loss_surface(
+        lambda a, b: a**2 + 3 * b**2,
+        (-2, 2),
+        (-2, 2),
+        trajectory=path,
+        kind="surface",
+        resolution=20,
+    )
     assert ax.name == "3d"
     (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == plots.TRAJECTORY_GID]
     xs, ys, zs = line.get_data_3d()
@@ -165,15 +172,17 @@ def test_missing_derivatives_are_computed_numerically():
     ax_f, ax_d = fig.axes
     x = _line(ax_f, "sin").get_xdata()
     np.testing.assert_allclose(_line(ax_d, "sin (numerical)").get_ydata(), np.cos(x), atol=1e-8)
-    np.testing.assert_allclose(_line(ax_d, "cube (numerical)").get_ydata(), 3 * x**2,
-                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        _line(ax_d, "cube (numerical)").get_ydata(), 3 * x**2, rtol=1e-6, atol=1e-8
+    )
     _render(fig)
 
 
 def test_given_derivative_is_used_as_is():
     marker = lambda z: np.full_like(z, 7.0)  # noqa: E731  deliberately not the derivative
-    fig = plots.plot_activations({"sin": np.sin}, derivatives={"sin": marker},
-                                 x=np.linspace(-1, 1, 11))
+    fig = plots.plot_activations(
+        {"sin": np.sin}, derivatives={"sin": marker}, x=np.linspace(-1, 1, 11)
+    )
     np.testing.assert_array_equal(_line(fig.axes[1], "sin").get_ydata(), np.full(11, 7.0))
 
 
@@ -218,8 +227,7 @@ def test_in_a_kernel_every_figure_appears_exactly_once(monkeypatch):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
     NotebookClient(nb, timeout=180, kernel_name="python3").execute()
-    shown = {c.source: sum("image/png" in o.get("data", {}) for o in c.outputs)
-             for c in nb.cells}
+    shown = {c.source: sum("image/png" in o.get("data", {}) for o in c.outputs) for c in nb.cells}
     assert shown == cells
 
 
@@ -259,14 +267,13 @@ def test_digit_grid_shapes_labels_and_limits():
 def test_confusion_matrix_counts_match_a_hand_made_example():
     y_true = [0, 0, 1, 1, 1, 2, 2, 2, 2]
     y_pred = [0, 1, 1, 1, 2, 2, 2, 0, 2]
-    expected = np.array([[1, 1, 0],
-                         [0, 2, 1],
-                         [1, 0, 3]])
+    expected = np.array([[1, 1, 0], [0, 2, 1], [1, 0, 3]])
     counts = plots.confusion_matrix(y_true, y_pred, n_classes=3)
     np.testing.assert_array_equal(counts, expected)
     assert counts.dtype == np.int64
     np.testing.assert_array_equal(
-        plots.confusion_matrix(np.eye(3)[y_true], np.eye(3)[y_pred], 3), expected)
+        plots.confusion_matrix(np.eye(3)[y_true], np.eye(3)[y_pred], 3), expected
+    )
 
 
 def test_confusion_matrix_rejects_labels_outside_the_classes():
@@ -281,8 +288,9 @@ def test_confusion_matrix_plot_shows_counts_and_accuracy():
     y_pred = [0, 1, 1, 1, 2, 2, 2, 0, 2]
     ax = plots.plot_confusion_matrix(y_true, y_pred)
     assert ax.get_title() == "accuracy 66.7% (6 of 9)"
-    np.testing.assert_array_equal(ax.get_images()[0].get_array(),
-                                  plots.confusion_matrix(y_true, y_pred, 3))
+    np.testing.assert_array_equal(
+        ax.get_images()[0].get_array(), plots.confusion_matrix(y_true, y_pred, 3)
+    )
     cell_texts = [t.get_text() for t in ax.texts]
     assert cell_texts == ["1", "1", "0", "0", "2", "1", "1", "0", "3"]
     normalised = plots.plot_confusion_matrix(y_true, y_pred, normalize=True)
@@ -337,14 +345,17 @@ def test_loss_grid_falls_back_to_point_by_point_when_the_grid_call_is_wrong():
 def test_decision_boundary_with_minus_one_plus_one_labels_colours_both_regions():
     X, y01 = _blobs()
     y = np.where(y01 == 1, 1, -1)
-    ax = plots.plot_decision_boundary(lambda p: np.sign(p.sum(axis=1)).astype(int), X, y,
-                                      resolution=40)
+    ax = plots.plot_decision_boundary(
+        lambda p: np.sign(p.sum(axis=1)).astype(int), X, y, resolution=40
+    )
     ax.figure.canvas.draw()
     pixels = np.asarray(ax.figure.canvas.buffer_rgba())
     height = pixels.shape[0]
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    for corner in ((x0 + 0.05 * (x1 - x0), y0 + 0.05 * (y1 - y0)),   # predicted -1
-                   (x1 - 0.05 * (x1 - x0), y1 - 0.05 * (y1 - y0))):  # predicted +1
+    for corner in (
+        (x0 + 0.05 * (x1 - x0), y0 + 0.05 * (y1 - y0)),  # predicted -1
+        (x1 - 0.05 * (x1 - x0), y1 - 0.05 * (y1 - y0)),  # predicted +1
+    ):
         px, py = ax.transData.transform(corner)
         r, g, b, _ = pixels[height - int(py), int(px)]
         assert (r, g, b) != (255, 255, 255), f"region around {corner} is not shaded"

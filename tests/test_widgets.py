@@ -45,8 +45,10 @@ def _counting_slider_figure():
         ax.bar([0], [height], color=colour)
         ax.set_ylim(0, 10)
 
-    sliders = {"height": widgets.FloatSlider(value=2.0, min=0, max=10),
-               "colour": widgets.Dropdown(options=["red", "blue"], value="red")}
+    sliders = {
+        "height": widgets.FloatSlider(value=2.0, min=0, max=10),
+        "colour": widgets.Dropdown(options=["red", "blue"], value="red"),
+    }
     return SliderFigure(draw, sliders, figsize=(3, 2)), calls
 
 
@@ -141,8 +143,7 @@ def test_learning_rate_slider_changes_trajectory_and_png():
     assert explorer.png != before_png
     assert not np.allclose(explorer.trajectory, before_path)
     assert explorer.status == "not converged yet"
-    np.testing.assert_array_equal(_trajectory_line(explorer).get_xdata(),
-                                  explorer.trajectory[:, 0])
+    np.testing.assert_array_equal(_trajectory_line(explorer).get_xdata(), explorer.trajectory[:, 0])
     same = explorer.png
     explorer.sliders["lr"].value = explorer.sliders["lr"].value
     assert explorer.png == same
@@ -160,8 +161,9 @@ def test_too_large_learning_rate_is_flagged_diverged_and_stopped():
     assert "diverged" in ax.get_title()
     # the path is drawn up to its first step out of the view, not as a fan of long lines
     out = np.flatnonzero(np.abs(explorer.trajectory[:, 1]) > 3.0)[0]
-    np.testing.assert_array_equal(_trajectory_line(explorer).get_ydata(),
-                                  explorer.trajectory[: out + 1, 1])
+    np.testing.assert_array_equal(
+        _trajectory_line(explorer).get_ydata(), explorer.trajectory[: out + 1, 1]
+    )
 
 
 def test_slightly_too_large_learning_rate_diverges_slowly_but_is_still_flagged():
@@ -196,14 +198,16 @@ def test_numerical_gradient_matches_a_given_gradient():
     exact = learning_rate_explorer(loss, grad, w0=(2.0, 2.0), lr=0.1)
     np.testing.assert_allclose(numeric.trajectory, exact.trajectory, atol=1e-6)
     assert exact.status == "converged"
-    np.testing.assert_allclose(exact.trajectory[-1], np.linalg.solve([[2, 0.5], [0.5, 4]],
-                                                                      [2, -2]), atol=1e-3)
+    np.testing.assert_allclose(
+        exact.trajectory[-1], np.linalg.solve([[2, 0.5], [0.5, 4]], [2, -2]), atol=1e-3
+    )
 
 
 # --------------------------------------------------------------------------- activations
 def test_activation_dropdown_switches_the_curve():
-    explorer = activation_explorer({"sin": np.sin, "cube": lambda z: z**3},
-                                   derivatives={"sin": np.cos})
+    explorer = activation_explorer(
+        {"sin": np.sin, "cube": lambda z: z**3}, derivatives={"sin": np.cos}
+    )
     assert isinstance(explorer.sliders["name"], widgets.Dropdown)
     first = explorer.png
     ax_f, ax_d = explorer.figure.axes
@@ -223,12 +227,16 @@ def test_executed_without_front_end_the_output_keeps_a_static_png():
     from nbconvert import HTMLExporter
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(
-        "from nnhelpers.widgets import learning_rate_explorer\n"
-        "learning_rate_explorer(lr=0.5)"
-    )]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from nnhelpers.widgets import learning_rate_explorer\nlearning_rate_explorer(lr=0.5)"
+        )
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     NotebookClient(nb, timeout=180, kernel_name="python3").execute()
     (output,) = nb.cells[0].outputs
     assert output["output_type"] == "execute_result"
@@ -242,8 +250,13 @@ def test_executed_without_front_end_the_output_keeps_a_static_png():
 
 
 def test_loss_running_off_to_minus_infinity_counts_as_diverged():
-    explorer = learning_rate_explorer(lambda w: -(w[0] ** 2) + w[1] ** 2, w0=(0.5, 0.5), lr=0.9,
-                                      iterations=100, max_iterations=100)
+    explorer = learning_rate_explorer(
+        lambda w: -(w[0] ** 2) + w[1] ** 2,
+        w0=(0.5, 0.5),
+        lr=0.9,
+        iterations=100,
+        max_iterations=100,
+    )
     assert explorer.losses[-1] < explorer.losses[0]
     assert explorer.diverged
     assert len(explorer.trajectory) < 101
@@ -263,15 +276,29 @@ def _jupyterlab(root: Path):
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(root / ".runtime"))
     log = open(root / "server.log", "w")  # noqa: SIM115  closed below
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         for _ in range(240):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}",
-                                       timeout=2)
+                urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2
+                )
                 break
             except OSError:
                 if server.poll() is not None:
@@ -292,10 +319,16 @@ def test_in_jupyterlab_the_slider_changes_the_shown_image(tmp_path):
     if chromium is None:
         pytest.skip("chromium is not installed (.ci/run installs it with apt)")
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(
-        "from nnhelpers.widgets import learning_rate_explorer\nlearning_rate_explorer()")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from nnhelpers.widgets import learning_rate_explorer\nlearning_rate_explorer()"
+        )
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, tmp_path / "explore.ipynb")
     image = ".jupyter-widgets img"
     with _jupyterlab(tmp_path) as (url, token), sync_api.sync_playwright() as play:
@@ -303,8 +336,9 @@ def test_in_jupyterlab_the_slider_changes_the_shown_image(tmp_path):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{url}/lab/tree/explore.ipynb?token={token}")
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                                   timeout=120_000)
+            page.wait_for_selector(
+                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
+            )
             page.click(".jp-Cell .jp-InputArea-editor")
             page.keyboard.press("Shift+Enter")
             page.wait_for_selector(image, timeout=120_000)
@@ -317,7 +351,7 @@ def test_in_jupyterlab_the_slider_changes_the_shown_image(tmp_path):
             page.keyboard.type("0.5")
             page.keyboard.press("Enter")
             page.wait_for_function(
-                f"document.querySelector('{image}').src !== {json.dumps(first)}",
-                timeout=60_000)
+                f"document.querySelector('{image}').src !== {json.dumps(first)}", timeout=60_000
+            )
         finally:
             browser.close()

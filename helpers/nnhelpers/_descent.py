@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-BLOW_UP_FACTOR = 1e6        # loss this many times the start (or view) loss: stop, diverged
-FAR_AWAY = 1e3              # this many view widths away from the start: stop, diverged
-CONVERGED_GRADIENT = 0.02   # gradient norm shrunk below this fraction of the first one
+BLOW_UP_FACTOR = 1e6  # loss this many times the start (or view) loss: stop, diverged
+FAR_AWAY = 1e3  # this many view widths away from the start: stop, diverged
+CONVERGED_GRADIENT = 0.02  # gradient norm shrunk below this fraction of the first one
 
 
 @dataclass
@@ -31,8 +31,13 @@ class DescentRun:
         return self.status == "diverged"
 
 
-def _verdict(losses: np.ndarray, trajectory: np.ndarray, gradients: list[np.ndarray],
-             stopped: bool, steps: int) -> tuple[str, str]:
+def _verdict(
+    losses: np.ndarray,
+    trajectory: np.ndarray,
+    gradients: list[np.ndarray],
+    stopped: bool,
+    steps: int,
+) -> tuple[str, str]:
     taken = len(trajectory) - 1
     if stopped or not np.isfinite(losses[-1]) or losses[-1] > losses[0]:
         how = f"stopped after {taken} of {steps} steps" if stopped else f"after {taken} steps"

@@ -28,8 +28,9 @@ class CourseFigure(Figure):
 def figure_png(fig: Figure, *, tight: bool = False) -> bytes:
     """Render a figure to PNG bytes with Agg (deterministic: same drawing, same bytes)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight" if tight else None,
-                metadata={"Software": None})
+    fig.savefig(
+        buffer, format="png", bbox_inches="tight" if tight else None, metadata={"Software": None}
+    )
     return buffer.getvalue()
 
 

@@ -134,8 +134,14 @@ def plot_decision_boundary(
         colour_of = {c: f"C{k % 10}" for k, c in enumerate(classes)}
         region = np.searchsorted(classes, out).reshape(g1.shape)
         levels = np.arange(len(classes) + 1) - 0.5
-        ax.contourf(g1, g2, region, levels=levels, alpha=0.3,
-                    cmap=ListedColormap([colour_of[c] for c in classes]))
+        ax.contourf(
+            g1,
+            g2,
+            region,
+            levels=levels,
+            alpha=0.3,
+            cmap=ListedColormap([colour_of[c] for c in classes]),
+        )
         ax.contour(g1, g2, region, levels=levels[1:-1], colors="k", linewidths=1)
     else:
         surface = out.reshape(g1.shape).astype(float)
@@ -151,8 +157,15 @@ def plot_decision_boundary(
     else:
         for c in np.unique(y):
             chosen = y == c
-            ax.scatter(X[chosen, 0], X[chosen, 1], s=18, edgecolors="k", linewidths=0.5,
-                       color=colour_of[c], label=f"class {c}")
+            ax.scatter(
+                X[chosen, 0],
+                X[chosen, 1],
+                s=18,
+                edgecolors="k",
+                linewidths=0.5,
+                color=colour_of[c],
+                label=f"class {c}",
+            )
         ax.legend(loc="best", fontsize="small")
     ax.set_xlim(g1.min(), g1.max())
     ax.set_ylim(g2.min(), g2.max())
@@ -312,8 +325,16 @@ def plot_loss_surface(
         return ax
     ax = axes_or_new(ax, figsize=(7.0, 5.5), projection="3d")
     ax.computed_zorder = False  # draw the path over the surface, not hidden behind it
-    ax.plot_surface(W1, W2, np.ma.masked_invalid(L), cmap="viridis", alpha=0.7, linewidth=0,
-                    antialiased=True, zorder=1)
+    ax.plot_surface(
+        W1,
+        W2,
+        np.ma.masked_invalid(L),
+        cmap="viridis",
+        alpha=0.7,
+        linewidth=0,
+        antialiased=True,
+        zorder=1,
+    )
     ax.set_xlabel("$w_1$")
     ax.set_ylabel("$w_2$")
     ax.set_zlabel("loss")
