@@ -236,3 +236,19 @@ def test_student_cell_errors_show_only_the_students_frames():
     text = _student_frames(reply["error"]["traceback"])
     assert "ZeroDivisionError" in text and "return 1 / x" in text
     assert "_kernel_agent" not in text and "interactiveshell" not in text
+
+
+@needs_full
+def test_memory_cgroup_caps_the_whole_tree():
+    with Sandbox(Limits(memory_mb=1024, max_processes=16)) as sb:
+        if sb.cgroups is None or not any("memory" in str(d) for d in sb.cgroups.dirs):
+            pytest.skip("memory cgroup not writable here")
+        reply = run(sb, "import os, time\nimport numpy as np\nkids = []\nfor _ in range(6):\n"
+                        "    pid = os.fork()\n    if pid == 0:\n"
+                        "        hog = np.ones(400 * 2**20 // 8)\n        time.sleep(3)\n"
+                        "        os._exit(0)\n    kids.append(pid)\n"
+                        "print([os.waitpid(k, 0)[1] for k in kids])", timeout=60)
+        folders = list(sb.cgroups.dirs)
+    statuses = json.loads(reply["stdout"])
+    assert 9 in statuses, statuses  # 2.4 GB asked, 1.5 GB allowed: the OOM killer stepped in
+    assert not any(folder.exists() for folder in folders)  # removed after the run

@@ -77,7 +77,7 @@ def grade_notebook(
     except SandboxError as err:
         return GradeReport(assignment, student, "could-not-grade", str(err), notes=notes)
     try:
-        notes.append(f"sandbox: {sandbox.isolation.describe()}")
+        notes.append(f"sandbox: {sandbox.describe()}")
         notes.extend(f"sandbox warning: {w}" for w in sandbox.warnings)
         run = _Run(sandbox, limits, hidden, _trusted_base(master_nb))
         tests = run.grade(prepared.notebook)

@@ -102,6 +102,94 @@ def _ns_flags(network: bool) -> list[str]:
     return flags if network else ["--net", *flags]
 
 
+class _Cgroups:
+    """Memory and pids limits for the sandbox's whole tree (cgroup v1 or v2), best effort.
+
+    rlimits are per process; a cgroup caps the sum, so 60 children of 1 GB each cannot take
+    the machine down. Where cgroups are not writable this is skipped with a logged notice.
+    """
+
+    def __init__(self, name: str, limits: Limits) -> None:
+        self.dirs: list[Path] = []
+        memory = (int(limits.memory_mb) + 512) * 2**20
+        pids = int(limits.max_processes) + 8
+        own = _own_cgroups()
+        if "" in own and Path("/sys/fs/cgroup/cgroup.controllers").exists():
+            wanted = {"": {"memory.max": memory, "pids.max": pids}}
+            bases = {"": Path("/sys/fs/cgroup" + own[""])}
+        else:
+            wanted = {
+                "memory": {"memory.limit_in_bytes": memory},
+                "pids": {"pids.max": pids},
+            }
+            bases = {c: Path(f"/sys/fs/cgroup/{c}{own[c]}") for c in wanted if c in own}
+        for controller, base in bases.items():
+            folder = base / name
+            try:
+                folder.mkdir(exist_ok=True)
+                for key, value in wanted[controller].items():
+                    (folder / key).write_text(str(value))
+            except OSError as err:
+                log.info("nngrade sandbox: no %s cgroup (%s)", controller or "v2", err)
+                _rmdir(folder)
+                continue
+            self.dirs.append(folder)
+
+    def describe(self) -> str:
+        return "cgroup " + "+".join(_kind(d) for d in self.dirs) if self.dirs else "no cgroup"
+
+    def enter(self) -> None:
+        """Called in the child between fork and exec (preexec_fn): join every cgroup."""
+        for folder in self.dirs:
+            with open(folder / "cgroup.procs", "w") as handle:
+                handle.write(str(os.getpid()))
+
+    def pids(self) -> list[int]:
+        found: set[int] = set()
+        for folder in self.dirs:
+            try:
+                found.update(int(p) for p in (folder / "cgroup.procs").read_text().split())
+            except OSError:
+                pass
+        return sorted(found)
+
+    def remove(self) -> None:
+        for folder in self.dirs:
+            for _ in range(50):
+                if _rmdir(folder):
+                    break
+                time.sleep(0.02)
+
+
+def _kind(folder: Path) -> str:
+    text = str(folder)
+    return "memory" if "/memory/" in text else "pids" if "/pids/" in text else "v2"
+
+
+def _rmdir(folder: Path) -> bool:
+    try:
+        folder.rmdir()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _own_cgroups() -> dict[str, str]:
+    """controller -> this process's cgroup path ('' is the v2 hierarchy)."""
+    own: dict[str, str] = {}
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return own
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(",") if controllers else [""]:
+            own[controller] = path.rstrip("/")
+    return own
+
+
 class _UidSlot:
     """A dedicated uid for one sandbox, held by an flock so parallel graders never share one."""
 
@@ -171,6 +259,7 @@ class Sandbox:
         self.buffer = bytearray()
         self.max_reply = min(int(limits.memory_mb) // 4, MAX_REPLY_MB) * 2**20
         self.leftover: list[int] = []
+        self.cgroups: _Cgroups | None = None
 
     # -- life cycle ------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -207,6 +296,8 @@ class Sandbox:
             argv = []
         argv += [sys.executable, "-I", "-B", str(AGENT), json.dumps(cfg)]
         self.stderr_file = open(self.workdir / "stderr.log", "w+b")
+        name = f"nngrade-{self.uid if self.uid is not None else os.getpid()}-{self.workdir.name}"
+        self.cgroups = _Cgroups(name, self.limits) if os.geteuid() == 0 else None
         self.proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
@@ -216,6 +307,7 @@ class Sandbox:
             cwd=str(self.workdir),
             start_new_session=True,
             close_fds=True,
+            preexec_fn=self.cgroups.enter if self.cgroups and self.cgroups.dirs else None,
         )
         os.set_blocking(self.proc.stdout.fileno(), False)
         try:
@@ -255,6 +347,11 @@ class Sandbox:
         except (OSError, ValueError):
             return ""
 
+    def describe(self) -> str:
+        """The isolation in force for this sandbox (for report notes)."""
+        cgroups = self.cgroups.describe() if self.cgroups else "no cgroup"
+        return f"{self.isolation.describe()}, {cgroups}"
+
     @property
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None and not self.dead_reason
@@ -274,6 +371,11 @@ class Sandbox:
                     pass
             self.leftover = self._sweep()
             self.proc = None
+        if self.cgroups is not None:
+            for pid in self.cgroups.pids():  # anything that escaped the sweep
+                _kill(pid)
+            self.cgroups.remove()
+            self.cgroups = None
         if self.slot is not None:
             self.slot.release()
             self.slot = None

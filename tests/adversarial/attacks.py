@@ -312,6 +312,17 @@ ATTACKS: list[Attack] = [
         base="reference", max_score=6.0,
     ),
     Attack(
+        "forked_memory_bomb", "harm",
+        "twelve children each touch 300 MB: under every per-process limit, 3.6 GB in total",
+        "a memory cgroup per sandbox caps the whole tree (memory_mb + 512 MB); the OOM killer "
+        "picks inside the sandbox",
+        ["import os, time\nimport numpy as np\nkids = []\nfor _ in range(12):\n"
+         "    pid = os.fork()\n    if pid == 0:\n        hog = np.ones(300 * 2**20 // 8)\n"
+         "        time.sleep(2)\n        os._exit(0)\n    kids.append(pid)\n"
+         "for pid in kids:\n    os.waitpid(pid, 0)\n"],
+        base="reference", max_score=6.0, needs_namespaces=True,
+    ),
+    Attack(
         "fork_bomb", "harm", "forks until it cannot, every child forking too",
         "RLIMIT_NPROC on the sandbox's own uid; the pid namespace dies with the kernel",
         ["import os, time\nfor _ in range(200):\n    try:\n        os.fork()\n"
