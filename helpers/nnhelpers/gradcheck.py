@@ -42,6 +42,95 @@ __all__ = [
 ]
 
 
+def _function_problems(
+    loss: Loss, params: Mapping[str, Any], grads: Mapping[str, Any]
+) -> tuple[float, list[str]]:
+    """(f0, problems that make every per-parameter verdict meaningless)."""
+    problems = [
+        f"a gradient was given for '{k}' but the function has no input of that name "
+        f"(inputs: {', '.join(params)})"
+        for k in grads
+        if k not in params
+    ]
+    f0 = loss()
+    again = loss()
+    if again != f0 and np.isfinite(f0):
+        problems.append(
+            f"the function gives different values for the same input ({f0!r}, then {again!r}): "
+            "it is random (dropout, a random generator without a fixed seed) or keeps state "
+            "between calls, so no gradient can be measured"
+        )
+    if not np.isfinite(f0):
+        problems.append(
+            f"the function value itself is {f0} at the given inputs; fix the forward pass first"
+        )
+    return f0, problems
+
+
+def _function_notes(loss: Loss, eps: float) -> list[str]:
+    """Warnings about how the function behaved while it was probed."""
+    notes = []
+    mutated = loss.mutated_inputs()
+    if mutated:
+        notes.append(
+            f"the function changed its input(s) {', '.join(mutated)} in place; the numerical "
+            "gradient may be unreliable (functions should not modify their arguments)"
+        )
+    if loss.low_precision:
+        notes.append(
+            f"the function returns {loss.low_precision} values: with eps = {eps} the numerical "
+            "gradient is dominated by rounding; compute the loss in float64 for checking"
+        )
+    return notes
+
+
+def _check_param(
+    loss: Loss,
+    key: str,
+    given: Any,
+    probe: Probe,
+    *,
+    tol: float,
+    batch_size: int | None,
+    extra_candidates: Mapping[str, np.ndarray],
+    shapes: Mapping[str, tuple[int, ...]],
+) -> ArrayReport:
+    """Compare the gradient given for one parameter with its probe's numerical gradient."""
+    dtype = np.asarray(loss.originals[key]).dtype
+    candidates = {key: probe.base}
+    for other, value in {**loss.args, **extra_candidates}.items():
+        if other != key and isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            candidates[other] = value
+    n_sampled = max(int(probe.sampled.sum()), 1)
+    report = build_report(
+        key,
+        given,
+        probe.central,
+        valid=probe.sampled & ~probe.kink,
+        n_skipped=int(probe.kink.sum()),
+        labels=("analytic", "numerical"),
+        expected_dtype=dtype if dtype.kind == "f" else np.dtype(np.float64),
+        bad_fn=lambda g, t: entry_tolerance(g, t, tol, 10 * probe.noise),
+        rel_floor=probe.noise * np.sqrt(n_sampled) / max(tol, 1e-12),
+        judge=lambda r: status_for(r.rel_error, tol),
+        batch_size=batch_size,
+        candidates=candidates,
+        context_shapes=shapes,
+        reducibles=extra_candidates,
+    )
+    if not probe.sampled.all():
+        report.notes.append(
+            f"checked a random sample of {n_sampled} of its {probe.sampled.size} entries "
+            "(max_entries)"
+        )
+    if probe.kink.any():
+        report.notes.append(
+            f"skipped {entries(int(probe.kink.sum()))} next to a kink (the slopes left and "
+            "right differ, as for ReLU at 0); skipped entries are not errors"
+        )
+    return report
+
+
 def _check(
     loss: Loss,
     params: Mapping[str, Any],
@@ -56,85 +145,33 @@ def _check(
     max_entries: int | None = None,
     seed: int = 0,
 ) -> GradCheckResult:
-    problems = [
-        f"a gradient was given for '{k}' but the function has no input of that name "
-        f"(inputs: {', '.join(params)})"
-        for k in grads
-        if k not in params
-    ]
-    checked = [k for k in params if k in grads]
-    unchecked = [k for k in params if k not in grads]
-    f0 = loss()
-    again = loss()
-    if again != f0 and np.isfinite(f0):
-        problems.append(
-            f"the function gives different values for the same input ({f0!r}, then {again!r}): "
-            "it is random (dropout, a random generator without a fixed seed) or keeps state "
-            "between calls, so no gradient can be measured"
-        )
-    if not np.isfinite(f0):
-        problems.append(
-            f"the function value itself is {f0} at the given inputs; fix the forward pass first"
-        )
-    reports: dict[str, ArrayReport] = {}
-    truths: dict[str, np.ndarray] = {}
+    """Probe every parameter that has a gradient in grads and collect the reports."""
+    f0, problems = _function_problems(loss, params, grads)
     shapes = {k: np.shape(v) for k, v in params.items()}
     shapes.update(context_shapes or {})
     rng = np.random.default_rng(seed)
-    for key in checked:
+    reports: dict[str, ArrayReport] = {}
+    truths: dict[str, np.ndarray] = {}
+    for key in (k for k in params if k in grads):
         size = loss.args[key].size
         sample = None
         if max_entries is not None and size > max_entries:
             sample = np.sort(rng.choice(size, size=max_entries, replace=False))
         probe = Probe(loss, key, eps, f0, sample)
         truths[key] = probe.central
-        original = params[key]
-        dtype = np.asarray(original).dtype
-        expected_dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
-        candidates = {key: probe.base}
-        for other, value in {**loss.args, **(extra_candidates or {})}.items():
-            if other != key and isinstance(value, np.ndarray) and value.dtype.kind == "f":
-                candidates[other] = value
-        floor = probe.noise * np.sqrt(max(int(probe.sampled.sum()), 1)) / max(tol, 1e-12)
-        reports[key] = build_report(
+        reports[key] = _check_param(
+            loss,
             key,
             grads[key],
-            probe.central,
-            valid=probe.sampled & ~probe.kink,
-            n_skipped=int(probe.kink.sum()),
-            labels=("analytic", "numerical"),
-            expected_dtype=expected_dtype,
-            bad_fn=lambda g, t, floor=probe.noise: entry_tolerance(g, t, tol, 10 * floor),
-            rel_floor=floor,
-            judge=lambda r: status_for(r.rel_error, tol),
+            probe,
+            tol=tol,
             batch_size=batch_size,
-            candidates=candidates,
-            context_shapes=shapes,
-            reducibles=extra_candidates,
+            extra_candidates=extra_candidates or {},
+            shapes=shapes,
         )
-        if sample is not None:
-            reports[key].notes.append(
-                f"checked a random sample of {max_entries} of its {size} entries "
-                f"(max_entries={max_entries}, seed={seed})"
-            )
-        if probe.kink.any():
-            reports[key].notes.append(
-                f"skipped {entries(int(probe.kink.sum()))} next to a kink (the slopes left and "
-                "right differ, as for ReLU at 0); skipped entries are not errors"
-            )
     mark_swaps(reports, grads, truths)
-    notes = []
-    mutated = loss.mutated_inputs()
-    if mutated:
-        notes.append(
-            f"the function changed its input(s) {', '.join(mutated)} in place; the numerical "
-            "gradient may be unreliable (functions should not modify their arguments)"
-        )
-    if loss.low_precision:
-        notes.append(
-            f"the function returns {loss.low_precision} values: with eps = {eps} the numerical "
-            "gradient is dominated by rounding; compute the loss in float64 for checking"
-        )
+    unchecked = [k for k in params if k not in grads]
+    notes = _function_notes(loss, eps)
     return GradCheckResult(name, reports, tol, eps, problems, notes, unchecked)
 
 
