@@ -38,7 +38,7 @@ FULL = detect(False).mode == "namespaces"
 def course():
     course = make_course()
     yield course
-    course.listener.close()
+    course.close()
 
 
 def needs_full_sandbox(attack: Attack) -> bool:

@@ -113,7 +113,7 @@ def test_nngrade_autograde_class_of_attackers():
             assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
         assert set(grades) >= {a.name for a in RUNNABLE} | set(HONEST_SCORES)
     finally:
-        course.listener.close()
+        course.close()
 
 
 def test_honest_students_alone():
@@ -126,4 +126,4 @@ def test_honest_students_alone():
                                     assignment=ASSIGNMENT, limits=LIMITS, student=student)
             assert report.score == score, [(t.grade_id, t.message) for t in report.tests]
     finally:
-        course.listener.close()
+        course.close()

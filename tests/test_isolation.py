@@ -245,7 +245,7 @@ def test_memory_cgroup_caps_the_whole_tree():
             pytest.skip("memory cgroup not writable here")
         reply = run(sb, "import os, time\nimport numpy as np\nkids = []\nfor _ in range(6):\n"
                         "    pid = os.fork()\n    if pid == 0:\n"
-                        "        hog = np.ones(400 * 2**20 // 8)\n        time.sleep(3)\n"
+                        "        hog = np.ones(400 * 2**20 // 8)\n        time.sleep(1)\n"
                         "        os._exit(0)\n    kids.append(pid)\n"
                         "print([os.waitpid(k, 0)[1] for k in kids])", timeout=60)
         folders = list(sb.cgroups.dirs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import tempfile
@@ -98,6 +99,11 @@ class Course:
     def snapshot(self) -> dict[Path, str]:
         """Hashes of the files no submission may change."""
         return {path: _digest(path) for path in self.protected}
+
+    def close(self) -> None:
+        """Stop the listener and remove the course folder."""
+        self.listener.close()
+        shutil.rmtree(self.root, ignore_errors=True)
 
     def gradebook_rows(self) -> int:
         with sqlite3.connect(self.gradebook) as db:
