@@ -333,15 +333,21 @@ def test_in_jupyterlab_the_slider_changes_the_shown_image(tmp_path):
     image = ".jupyter-widgets img"
     with _jupyterlab(tmp_path) as (url, token), sync_api.sync_playwright() as play:
         browser = play.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{url}/lab/tree/explore.ipynb?token={token}")
-            page.wait_for_selector(
-                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
-            )
-            page.click(".jp-Cell .jp-InputArea-editor")
-            page.keyboard.press("Shift+Enter")
-            page.wait_for_selector(image, timeout=120_000)
+            # The status bar says "Idle" once the kernel is up; then run the cell, and run it
+            # again if a loaded machine swallowed the key press before the notebook was ready.
+            page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=180_000)
+            for attempt in range(3):
+                page.click(".jp-Cell .jp-InputArea-editor")
+                page.keyboard.press("Shift+Enter")
+                try:
+                    page.wait_for_selector(image, timeout=90_000)
+                    break
+                except sync_api.TimeoutError:
+                    if attempt == 2:
+                        raise
             page.wait_for_function(f"document.querySelector('{image}').src.length > 0")
             first = page.locator(image).get_attribute("src")
             # JupyterLab prefers the live widget to the image/png fallback in the same bundle.
@@ -353,5 +359,9 @@ def test_in_jupyterlab_the_slider_changes_the_shown_image(tmp_path):
             page.wait_for_function(
                 f"document.querySelector('{image}').src !== {json.dumps(first)}", timeout=60_000
             )
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"))
+            print("screenshot of the failure:", tmp_path / "failure.png")
+            raise
         finally:
             browser.close()
