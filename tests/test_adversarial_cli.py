@@ -9,6 +9,7 @@ same as when they are graded alone (test_honest_students_alone).
 from __future__ import annotations
 
 import csv
+import html
 import io
 import os
 import sqlite3
@@ -27,6 +28,7 @@ from adv_master import ASSIGNMENT, master  # noqa: E402
 from attacks import ATTACKS, Attack  # noqa: E402
 from harness import LIMITS, leftover_processes, make_course, new_token  # noqa: E402
 from nngrade import cli  # noqa: E402
+from nngrade.feedback import hidden_secrets  # noqa: E402
 from nngrade.isolated import grade_notebook  # noqa: E402
 from nngrade.sandbox import detect  # noqa: E402
 from nngrade.simulate import reference, replace_in  # noqa: E402
@@ -112,6 +114,15 @@ def test_nngrade_autograde_class_of_attackers():
         with sqlite3.connect(course.gradebook) as db:
             assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
         assert set(grades) >= {a.name for a in RUNNABLE} | set(HONEST_SCORES)
+        status, out = nngrade("feedback", ASSIGNMENT, *common(course))  # refuses to leak
+        assert status == 0, out
+        pages = list((course.root / "course" / "feedback").rglob("*.html"))
+        assert len(pages) >= len(RUNNABLE) + len(HONEST_SCORES)
+        secrets = hidden_secrets([course.master])  # whole lines of the hidden tests
+        assert any("secret_probe = np.array" in line for line in secrets)
+        leaked = [(p.parent.name, line) for p in pages for line in secrets
+                  if line in html.unescape(p.read_text())]
+        assert leaked == []
     finally:
         course.close()
 
