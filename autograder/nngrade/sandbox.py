@@ -225,13 +225,17 @@ def _python_ro_paths() -> list[str]:
     return sorted(paths)
 
 
+DATA_VARS = ("NNHELPERS_MIRROR", "NNHELPERS_FASHION_MIRROR", "NNHELPERS_CACHE")
+
+
 def _data_ro_paths() -> list[str]:
-    """The course data the student may read: the MNIST mirror and the grader's data cache."""
+    """The course data the student may read: the dataset mirrors and the grader's data cache."""
     paths = []
-    for var in ("NNHELPERS_MIRROR", "NNHELPERS_CACHE"):
-        value = os.environ.get(var)
-        if value and os.path.isdir(value):
-            paths.append(os.path.realpath(value))
+    for var in DATA_VARS:
+        for value in os.environ.get(var, "").split(os.pathsep):
+            folder = os.path.expanduser(value)
+            if value and os.path.isdir(folder):  # the path as named, and where it really is
+                paths.extend(dict.fromkeys([os.path.abspath(folder), os.path.realpath(folder)]))
     return paths
 
 
@@ -335,7 +339,7 @@ class Sandbox:
             "MKL_NUM_THREADS": "1",
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         }
-        for var in ("NNHELPERS_MIRROR", "NNHELPERS_CACHE", "NNHELPERS_OFFLINE"):
+        for var in (*DATA_VARS, "NNHELPERS_OFFLINE"):
             if os.environ.get(var):
                 env[var] = os.environ[var]
         return env
