@@ -574,6 +574,7 @@ def plot_confusion_matrix(
 ) -> Axes:
     """Confusion matrix as an image with the counts written in; accuracy in the title.
 
+    Labels may be integers, one-hot rows or probability rows (argmax is taken).
     ``normalize=True`` divides each row by the number of examples of that true class.
     """
     true = _class_labels(y_true, "y_true")
