@@ -1,5 +1,7 @@
 """nnhelpers.gradcheck.compare: forward values diagnosed in the same words as gradients."""
 
+import re
+
 import numpy as np
 import pytest
 from nnhelpers.gradcheck import ComparisonResult, GradientCheckError, compare
@@ -166,3 +168,31 @@ def test_a_transposed_shape_is_named_even_when_values_differ(expected):
     result = compare(np.ones((3, 4)), expected, name="scores")
     _assert_wrong(result, "transposed")
     assert "values differ" in result.likely_cause
+
+
+def test_a_long_name_is_not_repeated_in_every_index(expected):
+    result = compare(-expected, expected, name="scores(X, W) on a batch of 4")
+    text = str(result)
+    assert re.search(r"\n +\[\d, \d\] ", text), text
+    assert "scores(X, W) on a batch of 4[" not in text
+    assert "scores[" in str(compare(-expected, expected, name="scores"))
+
+
+def test_nan_entries_are_counted_apart_from_the_finite_differences():
+    result = compare(np.array([np.nan, 1.0, 2.0]), np.array([1.0, 1.0, 2.5]), name="p")
+    assert "1 entries are NaN/inf" in str(result)
+    assert "over the finite entries: max abs difference 0.5" in str(result)
+
+
+def test_two_entries_are_not_called_a_constant_offset():
+    result = compare(np.array([0.95, 0.5]), np.array([0.5, 0.05]), name="p")
+    assert "missing-term" not in result.cause_codes, str(result)
+
+
+def test_a_wrong_diagonal_is_located():
+    e = np.random.default_rng(6).normal(size=(2, 3, 3))
+    got = e.copy()
+    got[:, [0, 1, 2], [0, 1, 2]] = 0.0
+    result = compare(got, e, name="jacobians")
+    _assert_wrong(result, "missing-term")
+    assert "exactly the diagonal entries" in result.likely_cause

@@ -112,6 +112,7 @@ def build_report(
         valid = valid & ~same
     mask = valid & ~nonfinite
     report.n_compared = int(valid.sum())
+    report.n_nonfinite = int((valid & nonfinite).sum())
     diff = np.abs(got - truth)
     bad = mask & (diff > bad_fn(got, truth)) | (valid & nonfinite)
     report.n_off = int(bad.sum())

@@ -194,7 +194,7 @@ def _missing_term(
             return [
                 Cause("missing-term", f"{g_name} {what} ({e_name} - {g_name} = {fmt(k)} x {name})")
             ]
-    if valid.all() and residual.size > 1:
+    if valid.all() and residual.size > 2:  # two entries always share some pattern
         if fit_error(residual, np.full_like(residual, residual.mean())) < FIT_TOLERANCE:
             return [
                 Cause(
@@ -276,6 +276,12 @@ def _partial_match(
             where = f" (whole rows {describe_indices(rows[:, None])})"
         elif full_cols and len(cols) < bad.shape[1]:
             where = f" (whole columns {describe_indices(cols[:, None])})"
+    if not where and bad.ndim >= 2 and bad.shape[-1] == bad.shape[-2] > 1:
+        diagonal = np.broadcast_to(np.eye(bad.shape[-1], dtype=bool), bad.shape)
+        if np.array_equal(bad[valid], diagonal[valid]):
+            where = " (exactly the diagonal entries)"
+        elif np.array_equal(bad[valid], ~diagonal[valid]):
+            where = " (exactly the off-diagonal entries)"
     text = (
         f"{g_name} matches {e_name} on {n_valid - n_bad} of {n_valid} entries but not on the "
         f"other {n_bad}{where}: a term is missing (or extra) for part of the entries"

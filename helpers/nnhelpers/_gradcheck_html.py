@@ -73,14 +73,23 @@ def report_detail(report: ArrayReport, tol_text: str, *, always: bool = False) -
     parts.append("</ul>")
     if report.worst and not report.ok:
         got, ref = report.labels
-        rows = [
-            (_index(report.name, w.index), fmt(w.analytic), fmt(w.numerical), fmt(w.difference))
-            for w in report.worst
-        ]
+        rows = worst_rows(report)
         parts.append(table(["worst entries", got, ref, "difference"], rows))
     parts.append("</div>")
     return "".join(parts)
 
 
-def _index(name: str, index: tuple[int, ...]) -> str:
-    return f"{name}[{', '.join(str(i) for i in index)}]" if index else name
+def worst_rows(report: ArrayReport) -> list[tuple[str, str, str, str]]:
+    """(index, got, truth, difference) as text for each of the worst entries."""
+    return [
+        (index_label(report.name, w.index), fmt(w.analytic), fmt(w.numerical), fmt(w.difference))
+        for w in report.worst
+    ]
+
+
+def index_label(name: str, index: tuple[int, ...]) -> str:
+    """W[1, 2] for a short name, [1, 2] when the name is a long description."""
+    if not index:
+        return name if name.isidentifier() else "(the value)"
+    inside = ", ".join(str(i) for i in index)
+    return f"{name}[{inside}]" if name.isidentifier() else f"[{inside}]"

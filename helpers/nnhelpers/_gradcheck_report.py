@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from . import _gradcheck_html as _html
 from ._diagnosis import Cause, fmt
-from ._gradcheck_html import STATUS_TEXT
+from ._gradcheck_html import STATUS_TEXT, worst_rows
 
 GOOD = 1e-7  # relative error below this: agreement to finite-difference precision
 WRONG = 1e-2  # relative error above this: a real bug, not numerical noise
@@ -48,6 +48,7 @@ class ArrayReport:
     n_compared: int = 0
     n_off: int = 0
     n_skipped: int = 0
+    n_nonfinite: int = 0
     worst: list[WorstEntry] = field(default_factory=list)
     causes: list[Cause] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -96,19 +97,12 @@ class ArrayReport:
         if self.worst and not self.ok:
             got, ref = self.labels
             lines.append(f"   worst entries ({got} vs {ref}):")
-            rows = [("index", got, ref, "difference")] + [
-                (_index(self.name, w.index), fmt(w.analytic), fmt(w.numerical), fmt(w.difference))
-                for w in self.worst
-            ]
+            rows = [("index", got, ref, "difference"), *worst_rows(self)]
             widths = [max(len(r[i]) for r in rows) for i in range(4)]
             for row in rows:
                 cells = (c.ljust(w) for c, w in zip(row, widths, strict=True))
                 lines.append(("     " + "  ".join(cells)).rstrip())
         return lines
-
-
-def _index(name: str, index: tuple[int, ...]) -> str:
-    return f"{name}[{', '.join(str(i) for i in index)}]" if index else name
 
 
 def status_for(rel_error: float, tol: float) -> str:
@@ -287,14 +281,25 @@ class ComparisonResult(_Result):
             f"(rtol {fmt(self.rtol)}, atol {fmt(self.atol)})"
         )
 
+    def difference_line(self) -> str:
+        """How far off: the largest differences, over the finite entries when some are NaN."""
+        r = self.report
+        if r.status == "error" or not r.n_compared:
+            return ""
+        sizes = f"max abs difference {fmt(r.max_abs_diff)}, max relative difference "
+        sizes += fmt(r.max_rel_diff)
+        if not r.n_nonfinite:
+            return sizes
+        line = f"{r.n_nonfinite} entries are NaN/inf where the expected values are not"
+        if r.max_abs_diff == r.max_abs_diff:
+            line += f"; over the finite entries: {sizes}"
+        return line
+
     def __str__(self) -> str:
         r = self.report
         lines = [self.title]
-        if r.status != "error" and r.n_compared:
-            lines.append(
-                f"  max abs difference {fmt(r.max_abs_diff)}, max relative difference "
-                f"{fmt(r.max_rel_diff)}"
-            )
+        if self.difference_line():
+            lines.append("  " + self.difference_line())
         body = r.detail_text("", always=not self.ok)
         lines += body[1:]
         return "\n".join(lines)
@@ -302,15 +307,7 @@ class ComparisonResult(_Result):
     def _repr_html_(self) -> str:
         r = self.report
         parts = [_html.heading(self.title, self.ok)]
-        if r.status != "error" and r.n_compared and not self.ok:
-            parts.append(
-                _html.paragraphs(
-                    "",
-                    [
-                        f"max abs difference {fmt(r.max_abs_diff)}, max relative "
-                        f"difference {fmt(r.max_rel_diff)}"
-                    ],
-                )
-            )
+        if self.difference_line() and not self.ok:
+            parts.append(_html.paragraphs("", [self.difference_line()]))
         parts.append(_html.report_detail(r, "", always=not self.ok))
         return "".join(parts)
