@@ -138,11 +138,13 @@ class _Cgroups:
     def describe(self) -> str:
         return "cgroup " + "+".join(_kind(d) for d in self.dirs) if self.dirs else "no cgroup"
 
-    def enter(self) -> None:
-        """Called in the child between fork and exec (preexec_fn): join every cgroup."""
+    def add(self, pid: int) -> None:
+        """Move `pid` into every cgroup (its later children are born inside)."""
         for folder in self.dirs:
-            with open(folder / "cgroup.procs", "w") as handle:
-                handle.write(str(os.getpid()))
+            try:
+                (folder / "cgroup.procs").write_text(str(pid))
+            except OSError as err:  # it may have exited already; the next add covers it
+                log.debug("nngrade sandbox: cgroup add %s: %s", pid, err)
 
     def pids(self) -> list[int]:
         found: set[int] = set()
@@ -311,9 +313,10 @@ class Sandbox:
             cwd=str(self.workdir),
             start_new_session=True,
             close_fds=True,
-            preexec_fn=self.cgroups.enter if self.cgroups and self.cgroups.dirs else None,
         )
         os.set_blocking(self.proc.stdout.fileno(), False)
+        if self.cgroups is not None:
+            self.cgroups.add(self.proc.pid)
         try:
             hello, _ = self._receive(time.monotonic() + START_TIMEOUT)
         except SandboxError as err:
@@ -324,6 +327,9 @@ class Sandbox:
             self.close()
             raise SandboxError(f"the sandbox did not start: {error.get('traceback', hello)}")
         self.kernel_uid = hello.get("uid")
+        if self.cgroups is not None:  # before any student code: all it starts is inside
+            for pid in self._agent_pids():
+                self.cgroups.add(pid)
 
     def _env(self) -> dict[str, str]:
         home = HOME if self.isolation.mode == "namespaces" else ""
