@@ -252,3 +252,12 @@ def test_memory_cgroup_caps_the_whole_tree():
     statuses = json.loads(reply["stdout"])
     assert 9 in statuses, statuses  # 2.4 GB asked, 1.5 GB allowed: the OOM killer stepped in
     assert not any(folder.exists() for folder in folders)  # removed after the run
+
+
+@needs_full
+def test_sandbox_knows_what_it_exposes(tmp_path):
+    sb = Sandbox(LIMITS)
+    assert sb.exposes(Path(sys.prefix) / "bin" / "python")
+    assert sb.exposes(Path("/usr/share"))
+    assert not sb.exposes(Path(__file__).resolve().parents[1] / "source")
+    assert not sb.exposes(tmp_path / "gradebook.db")

@@ -79,6 +79,13 @@ def grade_notebook(
     try:
         notes.append(f"sandbox: {sandbox.describe()}")
         notes.extend(f"sandbox warning: {w}" for w in sandbox.warnings)
+        if sandbox.isolation.mode == "namespaces" and sandbox.exposes(master):
+            warning = (
+                f"the master copy {master} lies inside a folder shown to student code "
+                "(system or Python folders): move the course out of it"
+            )
+            log.warning("nngrade: %s", warning)
+            notes.append(f"sandbox warning: {warning}")
         run = _Run(sandbox, limits, hidden, _trusted_base(master_nb))
         tests = run.grade(prepared.notebook)
         notes.extend(run.notes)

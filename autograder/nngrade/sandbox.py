@@ -291,7 +291,7 @@ class Sandbox:
             self._sweep()  # a crashed earlier grader may have left this uid's processes
             root = self.workdir / "root"
             root.mkdir()
-            ro = SYSTEM_RO + _python_ro_paths() + _data_ro_paths() + self.extra_ro_paths
+            ro = self.ro_paths()
             cfg.update(build_root=True, root=str(root), home=HOME, ro_paths=ro, uid=self.uid)
             argv = ["unshare", *_ns_flags(self.limits.network)]
         else:
@@ -356,6 +356,20 @@ class Sandbox:
             return "agent stderr: " + self.stderr_file.read()[-2000:].decode(errors="replace")
         except (OSError, ValueError):
             return ""
+
+    def ro_paths(self) -> list[str]:
+        """Host folders the namespace sandbox shows (read-only) to student code."""
+        return SYSTEM_RO + _python_ro_paths() + _data_ro_paths() + self.extra_ro_paths
+
+    def exposes(self, path: Path) -> bool:
+        """Could student code read `path`? (Always true in the plain fallback.)"""
+        if self.isolation.mode != "namespaces":
+            return True
+        real = os.path.realpath(path)
+        return any(
+            real == os.path.realpath(ro) or real.startswith(os.path.realpath(ro) + os.sep)
+            for ro in self.ro_paths()
+        )
 
     def describe(self) -> str:
         """The isolation in force for this sandbox (for report notes)."""
