@@ -261,3 +261,10 @@ def test_sandbox_knows_what_it_exposes(tmp_path):
     assert sb.exposes(Path("/usr/share"))
     assert not sb.exposes(Path(__file__).resolve().parents[1] / "source")
     assert not sb.exposes(tmp_path / "gradebook.db")
+
+
+def test_a_late_interrupt_while_idle_is_harmless():
+    with Sandbox(LIMITS) as sb:
+        assert run(sb, "x = 1")["ok"]
+        sb.interrupt()  # e.g. a timeout that raced the reply
+        assert run(sb, "print(x + 1)")["stdout"] == "2\n"
