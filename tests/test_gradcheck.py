@@ -554,3 +554,21 @@ def test_max_entries_checks_a_random_sample_of_a_large_array(rng):
         matmul_loss, {"A": A, "x": x, "C": C}, {"A": -grads["A"]}, max_entries=20
     )
     _assert_caught(flipped, "A", "sign")
+
+
+def test_a_reshape_instead_of_a_transpose_is_named(rng):
+    params, data = _net(rng)
+    grads = two_layer_grads(**params, **data)
+    scrambled = grads["W1"].T.reshape(grads["W1"].shape)
+    result = check_gradient(two_layer_loss, {**params, **data}, {**grads, "W1": scrambled})
+    _assert_caught(result, "W1", "transposed")
+    assert ".reshape" in result["W1"].likely_cause
+
+
+def test_a_bare_mask_without_the_upstream_values_is_named(rng):
+    def forward(z):
+        return np.where(z > 0, z, 0.0)
+
+    z, up = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    result = check_vjp(forward, {"z": z}, up, {"z": (z > 0).astype(float)})
+    _assert_caught(result, "z", "indicator")

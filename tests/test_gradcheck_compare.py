@@ -82,7 +82,7 @@ def test_a_wrong_part_is_located(expected):
     result = compare(got, expected, name="scores")
     _assert_wrong(result, "missing-term")
     assert result.n_off == 3
-    assert "rows 2" in result.likely_cause
+    assert "whole row 2" in result.likely_cause
     assert "scores[2, " in str(result)
 
 
@@ -196,3 +196,8 @@ def test_a_wrong_diagonal_is_located():
     result = compare(got, e, name="jacobians")
     _assert_wrong(result, "missing-term")
     assert "exactly the diagonal entries" in result.likely_cause
+
+
+def test_a_single_row_is_not_described_as_whole_columns():
+    result = compare(np.array([[5.0, 6.0, -7.0]]), np.array([[0.0, 6.0, -7.0]]), name="dx")
+    assert "column" not in result.likely_cause, str(result)

@@ -76,6 +76,8 @@ def diagnose_values(
         if causes:
             return causes
     causes = _inverted_mask(got, expected, valid, labels)
+    causes = causes or _indicator_only(got, expected, valid, labels)
+    causes = causes or _reshaped_transpose(got, expected, valid, labels)
     if causes:
         return causes
     causes = _missing_term(g, e, valid, candidates or {}, labels)
@@ -90,6 +92,47 @@ def diagnose_values(
             )
         )
     return causes
+
+
+def _indicator_only(
+    got: np.ndarray, expected: np.ndarray, valid: np.ndarray, labels: tuple[str, str]
+) -> list[Cause]:
+    """got is one constant where expected is non-zero and 0 elsewhere: a bare mask."""
+    g_name, e_name = labels
+    g, e = got[valid], expected[valid]
+    nonzero = np.abs(e) > 1e-9 * max(float(np.max(np.abs(e))), 1e-300)
+    if nonzero.sum() < 2 or nonzero.all() or np.ptp(e[nonzero]) == 0:
+        return []
+    level = float(np.mean(g[nonzero]))
+    if level != 0 and fit_error(g, np.where(nonzero, level, 0.0)) < FIT_TOLERANCE:
+        return [
+            Cause(
+                "indicator",
+                f"{g_name} is {fmt(level)} wherever {e_name} is non-zero and 0 elsewhere: only "
+                "the mask (indicator) was returned, not multiplied by the values it should select "
+                "(e.g. the upstream gradient)",
+            )
+        ]
+    return []
+
+
+def _reshaped_transpose(
+    got: np.ndarray, expected: np.ndarray, valid: np.ndarray, labels: tuple[str, str]
+) -> list[Cause]:
+    """got holds the entries of expected.T in row order: .reshape used where .T was meant."""
+    g_name, e_name = labels
+    if got.ndim != 2 or min(got.shape) < 2 or not valid.all():
+        return []
+    reordered = expected.T.reshape(got.shape)
+    if fit_error(reordered, expected) > FIT_TOLERANCE and fit_error(got, reordered) < FIT_TOLERANCE:
+        return [
+            Cause(
+                "transposed",
+                f"{g_name} holds the entries of {e_name}.T reshaped to {got.shape}: "
+                ".reshape was used where a transpose (.T) was needed",
+            )
+        ]
+    return []
 
 
 def _inverted_mask(
@@ -272,10 +315,12 @@ def _partial_match(
         cols = np.flatnonzero(bad.any(axis=0))
         full_rows = np.all(bad[rows] | ~valid[rows])
         full_cols = np.all(bad[:, cols] | ~valid[:, cols])
-        if full_rows and len(rows) < bad.shape[0]:
-            where = f" (whole rows {describe_indices(rows[:, None])})"
-        elif full_cols and len(cols) < bad.shape[1]:
-            where = f" (whole columns {describe_indices(cols[:, None])})"
+        if full_rows and len(rows) < bad.shape[0] and bad.shape[1] > 1:
+            word = "row" if len(rows) == 1 else "rows"
+            where = f" (whole {word} {describe_indices(rows[:, None])})"
+        elif full_cols and len(cols) < bad.shape[1] and bad.shape[0] > 1:
+            word = "column" if len(cols) == 1 else "columns"
+            where = f" (whole {word} {describe_indices(cols[:, None])})"
     if not where and bad.ndim >= 2 and bad.shape[-1] == bad.shape[-2] > 1:
         diagonal = np.broadcast_to(np.eye(bad.shape[-1], dtype=bool), bad.shape)
         if np.array_equal(bad[valid], diagonal[valid]):
