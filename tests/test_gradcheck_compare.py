@@ -201,3 +201,8 @@ def test_a_wrong_diagonal_is_located():
 def test_a_single_row_is_not_described_as_whole_columns():
     result = compare(np.array([[5.0, 6.0, -7.0]]), np.array([[0.0, 6.0, -7.0]]), name="dx")
     assert "column" not in result.likely_cause, str(result)
+
+
+def test_a_single_column_is_not_described_as_whole_rows():
+    result = compare(np.array([[5.0], [6.0], [-7.0]]), np.array([[0.0], [6.0], [-7.0]]), name="d")
+    assert "row" not in result.likely_cause, str(result)
