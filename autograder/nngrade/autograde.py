@@ -1,18 +1,17 @@
 """`nngrade autograde`: grade every submitted student with a few long-lived worker processes.
 
 Why this shape (measured with nbgrader 0.9.6 on 2 cores): each nbgrader process pays ~3 s of
-start-up, so N workers are started once (spawn) and each grades many submissions; parallel
-kernels collide on TCP ports, so every kernel uses IPC sockets in its worker's own folder; a
-second busy process slows multi-threaded BLAS ~4x, so kernels get one BLAS thread. Workers only
-grade; the parent writes every result (files, then the SQLite gradebook) one at a time.
+start-up, so N workers are spawned once (and warm up while the parent prepares the gradebook)
+and each grades many submissions; parallel kernels collide on TCP ports, so every kernel uses
+IPC sockets in its worker's own folder; a second busy process slows multi-threaded BLAS ~4x, so
+kernels get one BLAS thread. Workers only grade; the parent writes every result (files, then
+the SQLite gradebook) one at a time, as it arrives, so an interrupted run loses nothing.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -21,21 +20,8 @@ from pathlib import Path
 
 from . import executors, records
 from .config import Settings
-from .gradebook import open_gradebook, record, sync_assignment
-from .inkernel import ONE_THREAD
 from .results import GradeReport, Limits
-
-
-@dataclass
-class Task:
-    """One notebook of one student to grade."""
-
-    student: str
-    notebook: str  # master notebook name (stem)
-    submission: Path
-    master: Path
-    key: str
-    note: str = ""  # e.g. "used the only notebook found, renamed"
+from .worker import Task, grade_task, init_worker, warm_up
 
 
 @dataclass
@@ -46,31 +32,6 @@ class Summary:
     could_not_grade: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     interrupted: bool = False
-
-
-def _init_worker() -> None:
-    """Runs once per worker: one BLAS thread, a private folder for kernel IPC sockets."""
-    os.environ.update(ONE_THREAD)
-    os.environ["NNGRADE_IPC_DIR"] = tempfile.mkdtemp(prefix=f"nngrade-w{os.getpid()}-")
-
-
-def _grade(task: Task, assignment: str, limits: Limits, executor: str) -> GradeReport:
-    """Worker entry point: grade one notebook; never raises (errors become reports)."""
-    start = time.monotonic()
-    try:
-        if not task.submission.is_file():
-            return GradeReport(assignment, task.student, "could-not-grade", task.note, [], None)
-        report = executors.get(executor)(
-            task.submission, task.master, assignment=assignment, limits=limits,
-            hidden=True, student=task.student,
-        )
-    except Exception as err:  # a grader bug must not take the whole class down
-        return GradeReport(assignment, task.student, "could-not-grade",
-                           f"the grader failed ({type(err).__name__}: {err})", [], None)
-    if task.note:
-        report.notes.insert(0, task.note)
-    report.seconds = round(time.monotonic() - start, 2)
-    return report
 
 
 def _find_submission(settings: Settings, student: str, assignment: str, master: Path,
@@ -104,23 +65,37 @@ def plan(settings: Settings, assignment: str, executor: str, force: bool = False
     return tasks, skipped
 
 
+def _new_pool(jobs: int, executor: str) -> ProcessPoolExecutor:
+    """Spawn `jobs` workers now and let them import the executor in the background."""
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                               initializer=init_worker)
+    for _ in range(jobs):
+        pool.submit(warm_up, executor)
+    return pool
+
+
 def run(settings: Settings, assignment: str, *, jobs: int | None = None, force: bool = False,
         students: list[str] | None = None, progress: bool = True) -> Summary:
     """Grade what needs grading; results are saved as each one finishes (resumable)."""
-    from tqdm import tqdm
-
     masters = settings.masters(assignment)
     if not masters:
         raise FileNotFoundError(f"no master notebooks in {settings.source / assignment}")
     executor = settings.executor or executors.default_name()
     jobs = max(1, jobs or settings.jobs)
-    gb = open_gradebook(settings.db_url, settings.course_id)
     summary = Summary()
+    tasks, summary.skipped = plan(settings, assignment, executor, force, students)
+    jobs = min(jobs, len(tasks))
+    pool = _new_pool(jobs, executor) if jobs > 1 else None
+
+    from tqdm import tqdm
+
+    from .gradebook import open_gradebook, record, sync_assignment
+
+    gb = open_gradebook(settings.db_url, settings.course_id)
+    bar = tqdm(total=len(tasks), desc=f"grading {assignment}", unit="nb",
+               disable=not progress, file=sys.stderr)
     try:
         sync_assignment(gb, assignment, masters)
-        tasks, summary.skipped = plan(settings, assignment, executor, force, students)
-        bar = tqdm(total=len(tasks), desc=f"grading {assignment}", unit="nb",
-                   disable=not progress, file=sys.stderr)
 
         def finish(task: Task, report: GradeReport) -> None:
             records.save(settings.autograded, task.student, assignment, task.notebook, task.key,
@@ -132,46 +107,44 @@ def run(settings: Settings, assignment: str, *, jobs: int | None = None, force: 
             bar.update(1)
 
         try:
-            if jobs == 1 or len(tasks) <= 1:
+            if pool is None:
                 for task in tasks:
-                    finish(task, _grade(task, assignment, settings.limits, executor))
+                    finish(task, grade_task(task, assignment, settings.limits, executor))
             else:
-                _run_pool(tasks, assignment, settings.limits, executor, jobs, finish)
+                pool = _run_pool(pool, tasks, assignment, settings.limits, executor, jobs,
+                                 finish)
         except KeyboardInterrupt:
             summary.interrupted = True
-        finally:
-            bar.close()
     finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         gb.close()
     return summary
 
 
-def _run_pool(tasks, assignment, limits, executor, jobs, finish) -> None:
-    """N spawned workers, at most N tasks in flight, results handled as they arrive."""
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=get_context("spawn"),
-                               initializer=_init_worker)
+def _run_pool(pool: ProcessPoolExecutor, tasks: list[Task], assignment: str, limits: Limits,
+              executor: str, jobs: int,
+              finish: Callable[[Task, GradeReport], None]) -> ProcessPoolExecutor:
+    """At most `jobs` tasks in flight; results handled as they arrive. Returns the live pool."""
     pending: dict[Future, Task] = {}
     queue = list(tasks)
-    try:
-        while queue or pending:
-            while queue and len(pending) < jobs:
-                task = queue.pop(0)
-                pending[pool.submit(_grade, task, assignment, limits, executor)] = task
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                task = pending.pop(future)
-                try:
-                    report = future.result()
-                except BrokenProcessPool:
-                    report = GradeReport(assignment, task.student, "could-not-grade",
-                                         "the grading worker crashed; run autograde again",
-                                         [], None)
-                    pool.shutdown(cancel_futures=True)
-                    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
-                                               initializer=_init_worker)
-                    queue[:0] = list(pending.values())
-                    pending.clear()
-                    task.key = ""  # not a real grade: retried by the next run
-                finish(task, report)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    while queue or pending:
+        while queue and len(pending) < jobs:
+            task = queue.pop(0)
+            pending[pool.submit(grade_task, task, assignment, limits, executor)] = task
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            task = pending.pop(future)
+            try:
+                report = future.result()
+            except BrokenProcessPool:  # a worker died (e.g. killed by the OOM killer)
+                report = GradeReport(assignment, task.student, "could-not-grade",
+                                     "the grading worker crashed; run autograde again", [], None)
+                task.key = ""  # not a real grade: retried by the next run
+                pool.shutdown(cancel_futures=True)
+                pool = _new_pool(jobs, executor)
+                queue[:0] = list(pending.values())
+                pending.clear()
+            finish(task, report)
+    return pool

@@ -23,16 +23,9 @@ from jupyter_core.utils import ensure_async
 from .prepare import Prepared, SubmissionError, prepare, strip_hidden
 from .redact import outcome_for, redact
 from .results import GradeReport, Limits, TestOutcome
+from .worker import ONE_THREAD
 
 PROBE_TIMEOUT = 10.0  # seconds a kernel gets to answer after an interrupt
-ONE_THREAD = {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-    "VECLIB_MAXIMUM_THREADS": "1",
-    "MPLBACKEND": "Agg",
-}
 
 
 @dataclass
