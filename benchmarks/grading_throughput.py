@@ -122,6 +122,7 @@ def main() -> int:
         nb_course = course(scratch / "nbgrader", scratch / "submissions")
         ng_course = course(scratch / "nngrade", scratch / "submissions")
         print(f"grading {args.students} HW 4 submissions twice (fresh gradebooks)...", flush=True)
+        load_before = os.getloadavg()[0]
         nb_wall = run_nbgrader(nb_course, env)
         print(f"  nbgrader autograde (sequential, 1 process): {nb_wall:.1f} s", flush=True)
         ng_wall = run_nngrade(ng_course, env, args.jobs, args.executor)
@@ -147,6 +148,7 @@ def main() -> int:
         "nngrade_overhead_s": round(ng_wall * args.jobs / n - mean(ng_cells), 2)
         if any(ng_cells) else None,
         "nngrade_graded": sum(r["status"] == "graded" for r in records),
+        "load_average_before_after": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         "nngrade_executor_s": round(mean([r.get("seconds", 0.0) for r in records]), 2),
     }
     print()
@@ -163,6 +165,8 @@ def main() -> int:
     print(f"{'nngrade executor time per sub. (s)':34}{'':>12}{executor_s:>12.2f}")
     print(f"speed-up: {figures['speedup']:.2f}x (target >= 1.8x on 2 cores); nngrade executor: "
           f"{figures['executor']}; graded {figures['nngrade_graded']}/{n}")
+    print("machine load average (1 min) before/after: {} / {} (other jobs slow the parallel run "
+          "more than the sequential one)".format(*figures["load_average_before_after"]))
     print("overhead = wall x processes / submissions - cell execution time (kernel start-up, "
           "process start-up, notebook I/O, gradebook writes)")
     if args.json:
