@@ -14,6 +14,7 @@ import zipfile
 
 import pytest
 from nngrade.cli import main
+from nngrade.executors import available
 from nngrade_support import CLASS, HIDDEN_SECRETS, make_course, sim, submit_class, tiny_master
 
 pytestmark = pytest.mark.slow
@@ -200,3 +201,17 @@ def test_release_generates_student_version_without_secrets(tmp_path):
     assert "raise NotImplementedError" in released
     for secret in [*HIDDEN_SECRETS, "return n + 1", "BEGIN HIDDEN TESTS"]:
         assert secret not in released
+
+
+@pytest.mark.skipif(not available("isolated"), reason="isolated executor not present")
+def test_check_with_isolated_executor_hides_hidden_tests(course, capsys):
+    tmp, config = course
+    capsys.readouterr()
+    code = run(config, "check", "tiny", str(tmp / "inbox/erin/tiny.ipynb"), "--json",
+               "--executor", "isolated")
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    assert code == 0 and data["score"] == 3.0, data
+    assert "increment(n) should return n + 1" in out
+    for secret in HIDDEN_SECRETS:
+        assert secret not in out
