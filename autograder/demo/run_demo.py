@@ -67,7 +67,8 @@ def main() -> int:
     exports = settings.reports.parent / "exports"
     times = {}
     times["release"] = nngrade("release")
-    times["collect"] = nngrade("collect", str(HERE / "hw4_mlp_class.zip"), ASSIGNMENT)
+    times["collect"] = nngrade("collect", str(HERE / "hw4_mlp_class.zip"), ASSIGNMENT,
+                               "--overwrite")
     times["autograde"] = nngrade("autograde", ASSIGNMENT)
     times["feedback"] = nngrade("feedback", ASSIGNMENT)
     nngrade("export", ASSIGNMENT, "--csv", str(exports / f"{ASSIGNMENT}_grades.csv"))
