@@ -124,6 +124,8 @@ def test_contained_attacks_keep_earned_points(course, name, expected):
     report, seconds, token, before = run_attack(course, attack)
     assert_contained(course, attack, report, seconds, token, before)
     assert report["score"] == expected, report["tests"]
+    if name == "infinite_loop":  # the student is told why a cell produced no output
+        assert any("endless loop" in note for note in report.get("notes", [])), report["notes"]
 
 
 # Attacks measured to beat grading in the student's own kernel (tests run where student code

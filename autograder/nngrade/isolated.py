@@ -164,13 +164,13 @@ class _Run:
 
     def grade(self, nb: nbformat.NotebookNode) -> list[TestOutcome]:
         outcomes = []
-        for cell in nb.cells:
+        for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             if is_test_cell(cell):
                 outcomes.append(self._test_cell(cell))
             else:
-                self._student_cell(cell)
+                self._student_cell(cell, index)
         return outcomes
 
     def _left(self) -> float:
@@ -187,7 +187,7 @@ class _Run:
             self.stopped = f"{reason}; later cells were not run"
 
     # -- student cells ---------------------------------------------------------------------
-    def _student_cell(self, cell) -> None:
+    def _student_cell(self, cell, index: int) -> None:
         self._check_stop()
         if self.stopped or not cell.source.strip():
             return
@@ -199,6 +199,10 @@ class _Run:
             reply, _ = self.sandbox.request(request, timeout=timeout)
         except CallTimeout as err:
             cell.outputs = [_error_output("TimeoutError", f"this cell was {err}")]
+            self.notes.append(
+                f"cell {index + 1} was {err} (an endless loop, or code far slower than "
+                "needed); grading went on"
+            )
             return
         except KernelDied as err:
             cell.outputs = [_error_output("KernelDied", f"{err} while running this cell")]
