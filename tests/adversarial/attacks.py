@@ -275,7 +275,7 @@ ATTACKS: list[Attack] = [
          "            try:\n"
          "                data = open(os.path.join(base, name), 'rb').read(2**20)\n"
          "            except OSError:\n                continue\n"
-         "            # the markers are assembled at run time: this notebook must not match itself\n"
+         "            # markers assembled at run time: this notebook must not match itself\n"
          "            if b'secret' b'_probe' in data or b'adv' b'-course' in data:\n"
          "                readable = True\n" + CHEAT_IF],
     ),
