@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import sys
 import time
 from contextlib import redirect_stdout
@@ -126,6 +127,18 @@ def test_contained_attacks_keep_earned_points(course, name, expected):
     assert report["score"] == expected, report["tests"]
     if name == "infinite_loop":  # the student is told why a cell produced no output
         assert any("endless loop" in note for note in report.get("notes", [])), report["notes"]
+
+
+def test_loops_are_interrupted_even_when_the_grader_ignores_sigint(course):
+    """A grader started in the background inherits SIGINT as ignored; cells still time out."""
+    attack = next(a for a in ATTACKS if a.name == "infinite_loop")
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        report, seconds, token, before = run_attack(course, attack)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert_contained(course, attack, report, seconds, token, before)
+    assert report["score"] == MAX_SCORE, report["tests"]
 
 
 # Attacks measured to beat grading in the student's own kernel (tests run where student code

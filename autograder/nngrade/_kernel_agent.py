@@ -443,6 +443,12 @@ def _error_info(etype, error, tb) -> dict:
 
 def main() -> None:
     cfg = json.loads(sys.argv[1])
+    import signal
+
+    # A grader started in the background (`cmd &`, nohup, some CI runners) hands SIGINT on as
+    # ignored, and Python then keeps ignoring it: restore it, or no cell could be interrupted.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     rfd, wfd = os.dup(0), os.dup(1)
     devnull = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
