@@ -39,7 +39,7 @@ bench-data: $(STAMP)
 
 # Student versions: nbgrader generate_assignment from source/ into release/, checked for leaks.
 release: $(STAMP)
-	$(BIN)/python -c "from nngrade.release import generate_release; generate_release()"
+	$(BIN)/python -c "from nngrade.commands.release import generate_release; generate_release()"
 
 # MLP speed: numpy reference vs PyTorch CPU (if installed) vs scikit-learn, full MNIST.
 bench-mlp: $(STAMP)

@@ -15,8 +15,8 @@ import zipfile
 from pathlib import Path
 
 import nbformat
-from nngrade import simulate as sim
-from nngrade.prepare import clear_solution
+import simulate as sim
+from nngrade.grading.prepare import clear_solution
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

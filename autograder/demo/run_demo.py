@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from nngrade.config import load
-from nngrade.report import class_summary
+from nngrade.commands.report import class_summary
+from nngrade.grading.config import load
 
 HERE = Path(__file__).resolve().parent
 ASSIGNMENT = "hw4_mlp"

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .config import Settings, load
+from nngrade.grading.config import Settings, load
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -25,7 +25,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_release(args: argparse.Namespace) -> int:
     """Generate release/ from source/ with nbgrader (hw4's release module) and check leaks."""
-    from .release import ReleaseError, available_assignments, generate_release
+    from nngrade.commands.release import ReleaseError, available_assignments, generate_release
 
     settings = _settings(args)
     names = args.assignments or available_assignments(settings.root)
@@ -42,7 +42,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 def cmd_collect(args: argparse.Namespace) -> int:
     """Import a class's submissions into submitted/<student>/<assignment>/."""
-    from .collect import collect
+    from nngrade.commands.collect import collect
 
     settings = _settings(args)
     result = collect(Path(args.source), args.assignment, settings, overwrite=args.overwrite)
@@ -52,7 +52,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 def cmd_autograde(args: argparse.Namespace) -> int:
     """Grade every submitted student in parallel, resumably."""
-    from .autograde import run
+    from nngrade.commands.autograde import run
 
     settings = _settings(args)
     summary = run(settings, args.assignment, jobs=args.jobs, force=args.force,
@@ -71,7 +71,7 @@ def cmd_autograde(args: argparse.Namespace) -> int:
 
 def cmd_feedback(args: argparse.Namespace) -> int:
     """One HTML page per student, hidden tests redacted."""
-    from .feedback import write_feedback
+    from nngrade.commands.feedback import write_feedback
 
     settings = _settings(args)
     pages = write_feedback(settings, args.assignment)
@@ -83,7 +83,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Grades to CSV (one row per student)."""
-    from .export import export_csv
+    from nngrade.commands.export import export_csv
 
     settings = _settings(args)
     rows = export_csv(settings, args.assignment, Path(args.csv), canvas=args.canvas)
@@ -93,7 +93,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """The instructor's class report (HTML)."""
-    from .report import write_report
+    from nngrade.commands.report import write_report
 
     settings = _settings(args)
     path = write_report(settings, args.assignment, Path(args.output) if args.output else None)
@@ -103,7 +103,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Grade one notebook on its own and print the outcome (JSON with --json)."""
-    from .check import check
+    from nngrade.commands.check import check
 
     settings = _settings(args)
     report = check(settings, args.assignment, Path(args.notebook), release_only=args.release_only)

@@ -17,8 +17,8 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ._figures import CourseFigure, axes_or_new, new_figure
-from ._finite_differences import elementwise_derivative
+from nnhelpers.figures import CourseFigure, axes_or_new, new_figure
+from nnhelpers.gradcheck.numerical import elementwise_derivative
 
 __all__ = [
     "CourseFigure",
@@ -190,7 +190,7 @@ def _takes_two_weights(f: Callable) -> bool:
     return len(required) == 2
 
 
-def _vector_loss(loss: Callable) -> Callable[[np.ndarray], float]:
+def as_vector_loss(loss: Callable) -> Callable[[np.ndarray], float]:
     """Accept ``loss(w)`` with w = [w1, w2] or ``loss(w1, w2)``; return a loss of a 2-vector."""
     if _takes_two_weights(loss):
         return lambda w: float(loss(w[0], w[1]))
@@ -218,7 +218,7 @@ def loss_grid(
 
     A range is a pair (low, high), giving ``resolution`` points, or 3+ explicit values.
     """
-    vector_loss = _vector_loss(loss)
+    vector_loss = as_vector_loss(loss)
     w1 = _axis_values(w1_range, resolution)
     w2 = _axis_values(w2_range, resolution)
     W1, W2 = np.meshgrid(w1, w2)
@@ -339,7 +339,7 @@ def plot_loss_surface(
     ax.set_ylabel("$w_2$")
     ax.set_zlabel("loss")
     if path is not None:
-        vector_loss = _vector_loss(loss)
+        vector_loss = as_vector_loss(loss)
         heights = np.array([vector_loss(w) for w in path])
         ax.plot(
             path[:, 0],

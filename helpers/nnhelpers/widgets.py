@@ -17,12 +17,12 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._descent import DescentRun, descend
-from ._figures import CourseFigure, figure_png
-from ._finite_differences import gradient_2d
-from .plots import (
+from nnhelpers.descent import DescentRun, descend
+from nnhelpers.figures import CourseFigure, figure_png
+from nnhelpers.gradcheck.numerical import gradient_2d
+from nnhelpers.plots import (
     _vector_gradient,
-    _vector_loss,
+    as_vector_loss,
     draw_activation,
     draw_loss_contours,
     draw_trajectory_2d,
@@ -139,7 +139,7 @@ class LearningRateExplorer(SliderFigure):
         resolution: int,
         figsize: tuple[float, float],
     ) -> None:
-        self.loss = _vector_loss(loss)
+        self.loss = as_vector_loss(loss)
         self.grad = (
             _vector_gradient(grad) if grad is not None else (lambda w: gradient_2d(self.loss, w))
         )

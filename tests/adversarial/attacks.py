@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import nbformat
 from adv_master import DOUBLE, NOISE, SOFTMAX
-from nngrade.prepare import is_test_cell, nbgrader_meta, strip_hidden
-from nngrade.simulate import reference
+from nngrade.grading.prepare import is_test_cell, nbgrader_meta, strip_hidden
+from simulate import reference
 
 CORRECT = "\n\n".join(
     "\n".join(line for line in src.splitlines() if "### " not in line)
@@ -286,7 +286,7 @@ ATTACKS: list[Attack] = [
         ["import os\nreadable = False\nfor pid in os.listdir('/proc'):\n"
          "    if not pid.isdigit():\n        continue\n    try:\n"
          "        cmd = open(f'/proc/{pid}/cmdline', 'rb').read()\n"
-         "        if b'pytest' in cmd or b'nngrade' in cmd and b'_kernel_agent' not in cmd:\n"
+         "        if b'pytest' in cmd or b'nngrade' in cmd and b'sandbox/agent.py' not in cmd:\n"
          "            readable = True\n"
          "        for fd in os.listdir(f'/proc/{pid}/fd'):\n"
          "            if os.readlink(f'/proc/{pid}/fd/{fd}').endswith(('.db', '.ipynb')):\n"

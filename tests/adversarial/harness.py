@@ -16,8 +16,8 @@ from pathlib import Path
 
 import nbformat
 from adv_master import ASSIGNMENT, master
-from nngrade.results import Limits
-from nngrade.simulate import reference
+from nngrade.grading.results import Limits
+from simulate import reference
 
 LIMITS = Limits(
     cell_timeout=4, total_timeout=60, memory_mb=1024, max_processes=32, max_file_mb=64
@@ -167,7 +167,7 @@ def leftover_processes(token: str) -> list[str]:
             continue
         if token.encode() in cmdline:
             found.append(f"{pid}: {cmdline[:200]!r}")
-        elif b"_kernel_agent.py" in cmdline:
+        elif b"sandbox/agent.py" in cmdline:
             args = [a for a in cmdline.split(b"\0") if a]
             try:
                 seed = json.loads(args[-1]).get("seed", "")

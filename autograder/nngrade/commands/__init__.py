@@ -1,0 +1,1 @@
+"""One module per `nngrade` verb: release, collect, autograde, feedback, export, report, check."""

@@ -1,0 +1,165 @@
+"""`nngrade collect`: import a class's submissions into submitted/<student>/<assignment>/.
+
+Two layouts are understood, and nothing else is guessed:
+- per-student folders: SOURCE/<student>/[<assignment>/]<notebook>.ipynb
+- an LMS bulk download (Canvas style), as a zip or a folder of files named
+  <name>[_late]_<user id>_<submission id>_<original file name>; the student id is the user id.
+Files that fit neither, and students with more than one candidate file for a notebook, are
+reported and not imported.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nngrade.grading.config import Settings
+
+CANVAS = re.compile(
+    r"^(?P<name>[A-Za-z][A-Za-z0-9-]*?)(?:_late)?_(?P<id>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
+    re.IGNORECASE,
+)
+RESUBMISSION = re.compile(r"-\d+$")  # Canvas adds -1, -2 to a re-uploaded file name
+IGNORED = {".DS_Store", "__MACOSX", ".ipynb_checkpoints", "Thumbs.db"}
+
+
+@dataclass
+class CollectResult:
+    """What collect did, for the instructor."""
+
+    layout: str = "unknown"
+    imported: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """A readable summary."""
+        lines = [f"layout: {self.layout}; imported {len(self.imported)}, unchanged "
+                 f"{len(self.unchanged)}, problems {len(self.problems)}"]
+        lines += [f"  imported {entry}" for entry in self.imported]
+        lines += [f"  PROBLEM: {entry}" for entry in self.problems]
+        return "\n".join(lines)
+
+
+def _visible(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir()
+                  if p.name not in IGNORED and not p.name.startswith("."))
+
+
+def _match_notebook(filename: str, notebooks: list[str]) -> str | None:
+    """The master notebook a submitted file is for (exact stem, or a Canvas -N copy)."""
+    stem = Path(filename).stem
+    if stem in notebooks:
+        return stem
+    if RESUBMISSION.sub("", stem) in notebooks:
+        return RESUBMISSION.sub("", stem)
+    if len(notebooks) == 1 and filename.endswith(".ipynb"):
+        return notebooks[0]
+    return None
+
+
+def _per_student(folder: Path, assignment: str, notebooks: list[str],
+                 result: CollectResult) -> dict[str, dict[str, Path]]:
+    found: dict[str, dict[str, Path]] = {}
+    for student_dir in _visible(folder):
+        if not student_dir.is_dir():
+            result.problems.append(f"{student_dir.name}: a file among student folders (ignored)")
+            continue
+        inner = student_dir / assignment if (student_dir / assignment).is_dir() else student_dir
+        candidates: dict[str, list[Path]] = {}
+        for path in _visible(inner):
+            if path.suffix != ".ipynb":
+                continue
+            target = _match_notebook(path.name, notebooks)
+            if target:
+                candidates.setdefault(target, []).append(path)
+        if not candidates:
+            result.problems.append(f"{student_dir.name}: no notebook for {assignment!r} found")
+            continue
+        for notebook, paths in candidates.items():
+            exact = [p for p in paths if p.stem == notebook]
+            if len(paths) > 1 and len(exact) != 1:
+                result.problems.append(
+                    f"{student_dir.name}: {len(paths)} candidate files for {notebook}.ipynb "
+                    f"({', '.join(p.name for p in paths)}); keep one and collect again")
+                continue
+            found.setdefault(student_dir.name, {})[notebook] = exact[0] if exact else paths[0]
+    return found
+
+
+def _bulk(files: list[Path], notebooks: list[str],
+          result: CollectResult) -> dict[str, dict[str, Path]]:
+    grouped: dict[tuple[str, str], list[Path]] = {}
+    for path in files:
+        match = CANVAS.match(path.name)
+        notebook = _match_notebook(match["file"], notebooks) if match else None
+        if not match or not notebook or path.suffix != ".ipynb":
+            result.problems.append(f"{path.name}: unknown file name layout (not imported)")
+            continue
+        grouped.setdefault((match["id"], notebook), []).append(path)
+    found: dict[str, dict[str, Path]] = {}
+    for (student, notebook), paths in grouped.items():
+        if len(paths) > 1:
+            result.problems.append(
+                f"student {student}: duplicate submissions for {notebook}.ipynb "
+                f"({', '.join(p.name for p in paths)}); not imported, keep one and collect again")
+            continue
+        found.setdefault(student, {})[notebook] = paths[0]
+    return found
+
+
+def collect(source: Path, assignment: str, settings: Settings, *,
+            overwrite: bool = False) -> CollectResult:
+    """Import submissions; returns what was imported and every problem found."""
+    result = CollectResult()
+    notebooks = [p.stem for p in settings.masters(assignment) or settings.released(assignment)]
+    if not notebooks:
+        raise FileNotFoundError(f"no master or release notebooks for {assignment!r}")
+    with tempfile.TemporaryDirectory(prefix="nngrade-collect-") as scratch:
+        if source.is_file() and zipfile.is_zipfile(source):
+            with zipfile.ZipFile(source) as archive:
+                archive.extractall(scratch)
+            folder = Path(scratch)
+            entries = _visible(folder)
+            if len(entries) == 1 and entries[0].is_dir() and not CANVAS.match(entries[0].name):
+                folder = entries[0]  # a zip of one folder
+        elif source.is_dir():
+            folder = source
+        else:
+            raise FileNotFoundError(f"{source} is neither a folder nor a zip file")
+        entries = _visible(folder)
+        if entries and all(p.is_dir() for p in entries):
+            result.layout = "per-student folders"
+            found = _per_student(folder, assignment, notebooks, result)
+        elif entries and all(p.is_file() for p in entries):
+            result.layout = "LMS bulk download (Canvas file names)"
+            found = _bulk(entries, notebooks, result)
+        else:
+            result.problems.append(
+                f"{source}: mixes folders and files (or is empty); expected one folder per "
+                "student, or a flat Canvas-style download")
+            found = {}
+        for student, by_notebook in sorted(found.items()):
+            for notebook, path in by_notebook.items():
+                _import(path, settings.submitted / student / assignment / f"{notebook}.ipynb",
+                        f"{student}/{notebook}", overwrite, result)
+    return result
+
+
+def _import(path: Path, target: Path, label: str, overwrite: bool,
+            result: CollectResult) -> None:
+    if target.is_file():
+        if target.read_bytes() == path.read_bytes():
+            result.unchanged.append(label)
+            return
+        if not overwrite:
+            result.problems.append(f"{label}: differs from the submission already collected; "
+                                   "use --overwrite to replace it")
+            return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, target)
+    result.imported.append(label)

@@ -1,0 +1,138 @@
+"""`nngrade feedback`: one HTML page per student from the redacted graded copies.
+
+nbgrader's own feedback shows hidden test code and tracebacks; this renders only what the grader
+stored after redaction (hidden cells: visible part plus one status line), and a score table
+whose messages were sanitised. A final check refuses to write a page quoting any hidden line.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import nbformat
+
+from nngrade.grading import records
+from nngrade.grading.config import Settings
+from nngrade.grading.prepare import hidden_lines, read_master, strip_hidden
+
+MIN_SECRET = 10  # hidden lines shorter than this are too generic to be a leak ("else:")
+
+
+class LeakError(RuntimeError):
+    """A page would have contained a line of a hidden test (a grader bug: nothing is written)."""
+
+
+def hidden_secrets(masters: list[Path]) -> list[str]:
+    """Substantial lines of the hidden test blocks that appear nowhere else in the masters."""
+    lines: set[str] = set()
+    public: set[str] = set()
+    for path in masters:
+        for cell in read_master(path).cells:
+            lines.update(h for h in hidden_lines(cell.source) if len(h) >= MIN_SECRET)
+            public.update(line.strip() for line in strip_hidden(cell.source).splitlines())
+    return sorted(lines - public)
+
+
+def assert_no_leak(text: str, secrets: list[str], where: str) -> None:
+    """Raise LeakError if `text` (HTML or JSON) quotes a hidden test line."""
+    plain = html.unescape(text)
+    for line in secrets:
+        if line in plain or html.escape(line) in text:
+            raise LeakError(f"{where} would show hidden test code: {line[:40]}...")
+
+
+def _score_table(data: list[dict]) -> str:
+    rows = []
+    for record in data:
+        for test in record["tests"]:
+            badge = {"passed": "ok"}.get(test["status"], "bad")
+            rows.append(
+                f"<tr class='{badge}'><td>{html.escape(test['grade_id'])}"
+                f"{' (hidden)' if test.get('hidden') else ''}</td>"
+                f"<td>{test['score']:g} / {test['max_score']:g}</td>"
+                f"<td>{html.escape(test['status'])}</td>"
+                f"<td><pre>{html.escape(test['message'])}</pre></td></tr>"
+            )
+    return (
+        "<table class='nngrade'><tr><th>test</th><th>points</th><th>status</th>"
+        "<th>message</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+STYLE = """<style>
+.nngrade-summary{font-family:sans-serif;margin:1em auto;max-width:1000px;padding:1em;
+ border:2px solid #444;border-radius:6px}
+table.nngrade{border-collapse:collapse;width:100%} table.nngrade td,table.nngrade th{
+ border:1px solid #ccc;padding:4px;text-align:left;vertical-align:top}
+table.nngrade pre{white-space:pre-wrap;margin:0}
+tr.ok{background:#e8f7e8} tr.bad{background:#fbeaea}
+</style>"""
+
+
+def summary_html(student: str, assignment: str, data: list[dict]) -> str:
+    """The score box shown above the notebook."""
+    score = sum(r["score"] for r in data)
+    max_score = sum(r["max_score"] for r in data)
+    problems = [r for r in data if r["status"] != "graded"]
+    parts = [STYLE, "<div class='nngrade-summary'>",
+             f"<h1>{html.escape(assignment)}: feedback for {html.escape(student)}</h1>"]
+    if problems:
+        parts.append("<p><b>Could not be graded automatically</b> (your instructor will look at "
+                     "it):</p><ul>")
+        parts += [f"<li>{html.escape(r['notebook'])}: {html.escape(r['reason'])}</li>"
+                  for r in problems]
+        parts.append("</ul>")
+    if any(r["tests"] for r in data):
+        parts.append(f"<p><b>Score: {score:g} / {max_score:g}</b>. Hidden tests show only "
+                     "their message.</p>")
+        parts.append(_score_table(data))
+    notes = [n for r in data for n in r.get("notes", [])]
+    if notes:
+        parts.append("<p>Notes from the grader:</p><ul>")
+        parts += [f"<li>{html.escape(n)}</li>" for n in notes]
+        parts.append("</ul>")
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _render(notebook: Path) -> str:
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    return body
+
+
+def write_feedback(settings: Settings, assignment: str) -> list[Path]:
+    """Write feedback/<student>/<assignment>/<assignment>.html for every graded student."""
+    secrets = hidden_secrets(settings.masters(assignment))
+    pages = []
+    for student, data in sorted(records.all_records(settings.autograded, assignment).items()):
+        header = summary_html(student, assignment, data)
+        bodies = []
+        for record in data:
+            graded = records.paths(settings.autograded, student, assignment,
+                                   record["notebook"])[0]
+            if graded.is_file():
+                bodies.append(_render(graded))
+        if bodies:
+            page = bodies[0].replace("<body", "<body data-nngrade='1'", 1)
+            insert_at = page.index(">", page.index("<body")) + 1
+            extra = "".join(b[b.index("<body"):] for b in bodies[1:])
+            page = page[:insert_at] + header + page[insert_at:] + extra
+        else:
+            page = f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{header}" \
+                   "</body></html>"
+        try:
+            assert_no_leak(page, secrets, f"feedback for {student}")
+        except LeakError:  # e.g. the student's own code coincides with a hidden line
+            header = summary_html(student, assignment, data)
+            assert_no_leak(header, secrets, f"feedback summary for {student}")
+            page = f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{header}" \
+                   "<p>(The graded notebook is not shown on this page.)</p></body></html>"
+        target = settings.feedback / student / assignment / f"{assignment}.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page, encoding="utf-8")
+        pages.append(target)
+    return pages

@@ -1,0 +1,1 @@
+"""The grading engine: settings, submission repair, executors, results, records, gradebook."""

@@ -1,0 +1,348 @@
+"""Load, validate and repair a submission against the master copy before it is graded.
+
+The graded notebook keeps the student's own cells in the student's order, but every test and
+locked cell is the master's (hidden tests included), so deleting or editing a test never dodges
+it. Each repair is recorded as a note; input that cannot be repaired raises `SubmissionError`
+whose message names the problem, where, and a likely cause.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from nngrade.grading.results import Limits
+
+HIDDEN_BLOCK = re.compile(
+    r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*(\n|$)",
+    re.DOTALL | re.MULTILINE,
+)
+SOLUTION_BLOCK = re.compile(
+    r"^([ \t]*)### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*",
+    re.DOTALL | re.MULTILINE,
+)
+HIDDEN_PLACEHOLDER = "# (hidden tests were run here; only their messages are shown)"
+
+
+class SubmissionError(Exception):
+    """The submission cannot be graded; the message says why, for the instructor and student."""
+
+
+@dataclass
+class TestCell:
+    """What the grader needs to know about one autograded test cell of the master."""
+
+    __test__ = False  # not a pytest test class
+
+    grade_id: str
+    points: float
+    hidden: bool
+    visible_source: str  # the cell as students see it (hidden block replaced by a comment)
+    hidden_lines: list[str]  # stripped, non-empty lines of the hidden block(s)
+
+
+@dataclass
+class Prepared:
+    """A repaired notebook ready to execute, plus what was repaired."""
+
+    notebook: nbformat.NotebookNode
+    tests: list[TestCell]
+    notes: list[str] = field(default_factory=list)
+
+
+def nbgrader_meta(cell: dict) -> dict:
+    """The cell's nbgrader metadata ({} when none)."""
+    return (cell.get("metadata") or {}).get("nbgrader") or {}
+
+
+def is_test_cell(cell: dict) -> bool:
+    """An autograded test cell: graded code cell that is not a solution."""
+    meta = nbgrader_meta(cell)
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_locked(cell: dict) -> bool:
+    """A cell students must not change (tests, locked instructions, locked set-up code)."""
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("locked")) or is_test_cell(cell)
+
+
+def hidden_lines(source: str) -> list[str]:
+    """Stripped, non-empty lines inside the hidden-tests blocks of a cell's source."""
+    lines: list[str] = []
+    for block in HIDDEN_BLOCK.finditer(source):
+        for line in block.group(0).splitlines():
+            text = line.strip()
+            if text and "HIDDEN TESTS" not in text:
+                lines.append(text)
+    return lines
+
+
+def visible_source(source: str) -> str:
+    """The cell source with hidden-test blocks replaced by a placeholder comment."""
+    return HIDDEN_BLOCK.sub(HIDDEN_PLACEHOLDER + "\n", source).rstrip() + "\n"
+
+
+def strip_hidden(source: str) -> str:
+    """The cell source with hidden-test blocks removed (the release version of a test cell)."""
+    return HIDDEN_BLOCK.sub("", source)
+
+
+def clear_solution(source: str) -> str:
+    """The cell source with solution blocks replaced the way nbgrader's release does."""
+    return SOLUTION_BLOCK.sub(
+        lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()", source
+    )
+
+
+def test_cells(master: nbformat.NotebookNode) -> list[TestCell]:
+    """The autograded test cells of a master notebook, in order."""
+    tests = []
+    for cell in master.cells:
+        if is_test_cell(cell):
+            meta = nbgrader_meta(cell)
+            tests.append(
+                TestCell(
+                    grade_id=meta["grade_id"],
+                    points=float(meta.get("points") or 0),
+                    hidden=bool(HIDDEN_BLOCK.search(cell.source)),
+                    visible_source=visible_source(cell.source),
+                    hidden_lines=hidden_lines(cell.source),
+                )
+            )
+    return tests
+
+
+def read_master(path: Path) -> nbformat.NotebookNode:
+    """Read a master notebook (must be valid)."""
+    return nbformat.read(str(path), as_version=4)
+
+
+def decode(raw: bytes, name: str, notes: list[str]) -> str:
+    """Bytes to text: UTF-8 (with or without BOM); other encodings are read and noted."""
+    if not raw.strip():
+        raise SubmissionError(
+            f"{name} is empty (0 bytes of content): the upload probably failed or the notebook "
+            "was saved while the disk was full; please submit again"
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        where = f"byte {err.start}"
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        notes.append(
+            f"{name} is not UTF-8 text (first bad {where}); read it as {encoding}, so accented "
+            "characters may look wrong. Likely cause: edited and saved outside Jupyter."
+        )
+        return text
+    raise SubmissionError(f"{name} is not text (undecodable {where})")  # pragma: no cover
+
+
+def parse(text: str, name: str) -> nbformat.NotebookNode:
+    """Text to a version-4 notebook, with messages that say where the JSON is broken."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        cause = (
+            "the file ends early (truncated upload or save)"
+            if err.pos >= len(text.rstrip()) - 1
+            else "it was edited in a text editor"
+        )
+        raise SubmissionError(
+            f"{name} is not valid notebook JSON: {err.msg} at line {err.lineno}, column "
+            f"{err.colno}. Likely cause: {cause}. Open it in Jupyter to check, or re-download "
+            "and redo the changes"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise SubmissionError(
+            f"{name} is JSON but not a Jupyter notebook (no list of 'cells' at the top level)"
+        )
+    try:
+        nb = nbformat.reads(json.dumps(data), as_version=4)
+    except Exception as err:  # nbformat raises several types for malformed notebooks
+        raise SubmissionError(f"{name} is not a readable notebook: {err}") from None
+    return nb
+
+
+def _clean_cell(cell: dict) -> nbformat.NotebookNode:
+    """A fresh copy of a student cell without outputs (they are recomputed)."""
+    cell = copy.deepcopy(cell)
+    if cell.get("cell_type") == "code":
+        cell["outputs"] = []
+        cell["execution_count"] = None
+    return nbformat.from_dict(cell)
+
+
+def _from_master(cell: dict) -> nbformat.NotebookNode:
+    fresh = copy.deepcopy(cell)
+    if fresh.get("cell_type") == "code":
+        fresh["outputs"] = []
+        fresh["execution_count"] = None
+    return nbformat.from_dict(fresh)
+
+
+def repair(
+    submission: nbformat.NotebookNode,
+    master: nbformat.NotebookNode,
+    *,
+    assignment: str,
+    name: str,
+) -> Prepared:
+    """Merge a student notebook with its master: the student's answers, the master's tests."""
+    notes: list[str] = []
+    master_cells = {nbgrader_meta(c).get("grade_id"): c for c in master.cells if nbgrader_meta(c)}
+    master_cells.pop(None, None)
+    master_order = [nbgrader_meta(c)["grade_id"] for c in master.cells if nbgrader_meta(c)]
+
+    student_ids = [nbgrader_meta(c).get("grade_id") for c in submission.cells]
+    known = [g for g in student_ids if g in master_cells]
+    foreign = [g for g in student_ids if g and g not in master_cells]
+    if not known:
+        if foreign:
+            raise SubmissionError(
+                f"{name} does not belong to assignment {assignment!r}: none of its graded cells "
+                f"({', '.join(sorted(set(foreign))[:5])}) are in the master copy, which expects "
+                f"{', '.join(master_order[:5])}. Likely cause: the wrong notebook was submitted"
+            )
+        raise SubmissionError(
+            f"{name} has none of the assignment's cells (no nbgrader metadata at all). Likely "
+            "cause: the work was copied into a new notebook; submit the notebook that was "
+            f"released for {assignment!r}, with your answers in its answer cells"
+        )
+    if foreign:
+        notes.append(
+            f"cells with unknown ids {', '.join(sorted(set(foreign)))} are treated as your "
+            "own cells (they are not part of the assignment)"
+        )
+
+    # The last copy of a duplicated answer cell keeps the grade id (it runs last, so it wins,
+    # as in the notebook); duplicated test or locked cells are dropped.
+    last_index = {g: i for i, g in enumerate(student_ids) if g in master_cells}
+    merged: list[nbformat.NotebookNode] = []
+    placed: set[str] = set()
+    duplicates: set[str] = set()
+    for index, cell in enumerate(submission.cells):
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if grade_id not in master_cells:
+            merged.append(_strip_nbgrader(_clean_cell(cell)))
+            continue
+        reference = master_cells[grade_id]
+        if is_locked(reference):
+            if grade_id in placed:
+                duplicates.add(grade_id)
+                continue
+            if _edited(cell.get("source", ""), reference.source):
+                kind = "test" if is_test_cell(reference) else "locked"
+                notes.append(f"{kind} cell {grade_id} was edited; restored the master's version")
+            merged.append(_from_master(reference))
+            placed.add(grade_id)
+            continue
+        if index != last_index[grade_id]:
+            duplicates.add(grade_id)
+            merged.append(_strip_nbgrader(_clean_cell(cell)))
+            continue
+        merged.append(_answer_cell(cell, reference, notes))
+        placed.add(grade_id)
+    for grade_id in sorted(duplicates):
+        notes.append(
+            f"cell {grade_id} appears more than once; graded the last copy of an answer, "
+            "one copy of a test"
+        )
+    _insert_missing(merged, master, master_order, placed, notes)
+    nb = nbformat.v4.new_notebook(cells=merged, metadata=copy.deepcopy(master.metadata))
+    return Prepared(notebook=nb, tests=test_cells(master), notes=notes)
+
+
+def _edited(source: str, master_source: str) -> bool:
+    """True when a student's copy differs from both the master and its release version."""
+    ours = source.strip()
+    return ours not in (master_source.strip(), strip_hidden(master_source).strip())
+
+
+def _strip_nbgrader(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    cell.get("metadata", {}).pop("nbgrader", None)
+    return cell
+
+
+def _answer_cell(cell: dict, reference: dict, notes: list[str]) -> nbformat.NotebookNode:
+    """The student's answer with the master's cell type and metadata."""
+    grade_id = nbgrader_meta(reference)["grade_id"]
+    answer = _clean_cell(cell)
+    if answer.cell_type != reference["cell_type"]:
+        notes.append(
+            f"answer cell {grade_id} was changed from {reference['cell_type']} to "
+            f"{answer.cell_type}; graded it as {reference['cell_type']}"
+        )
+        fresh = _from_master(reference)
+        fresh.source = answer.source
+        answer = fresh
+    if nbgrader_meta(answer) != nbgrader_meta(reference):
+        notes.append(f"metadata of cell {grade_id} was edited; used the master's (points, ids)")
+    answer.metadata = copy.deepcopy(reference.get("metadata", {}))
+    return answer
+
+
+def _insert_missing(
+    merged: list[nbformat.NotebookNode],
+    master: nbformat.NotebookNode,
+    master_order: list[str],
+    placed: set[str],
+    notes: list[str],
+) -> None:
+    """Insert deleted master cells after the nearest preceding master cell that is present."""
+    for position, grade_id in enumerate(master_order):
+        if grade_id in placed:
+            continue
+        reference = next(c for c in master.cells if nbgrader_meta(c).get("grade_id") == grade_id)
+        fresh = _from_master(reference)
+        if is_test_cell(reference):
+            notes.append(f"test cell {grade_id} was deleted; restored from the master and graded")
+        elif is_locked(reference):
+            notes.append(f"locked cell {grade_id} was deleted; restored from the master")
+        else:
+            fresh.source = clear_solution(fresh.source)
+            notes.append(f"answer cell {grade_id} was deleted; graded as unanswered")
+        anchor = -1
+        for previous in reversed(master_order[:position]):
+            found = [
+                i for i, c in enumerate(merged) if nbgrader_meta(c).get("grade_id") == previous
+            ]
+            if found and previous in placed:
+                anchor = found[0]
+                break
+        merged.insert(anchor + 1, fresh)
+        placed.add(grade_id)
+
+
+def prepare(
+    submission: Path, master: Path, *, assignment: str, limits: Limits | None = None
+) -> Prepared:
+    """Read `submission`, check it belongs to `master`, and return the notebook to execute."""
+    limits = limits or Limits()
+    name = submission.name
+    if not submission.is_file():
+        raise SubmissionError(f"{name} is missing: no file at {submission}")
+    size_mb = submission.stat().st_size / 1e6
+    if size_mb > limits.max_file_mb:
+        raise SubmissionError(
+            f"{name} is {size_mb:.0f} MB, over the {limits.max_file_mb} MB limit. Likely cause: "
+            "huge outputs (printed arrays, images); clear outputs (Kernel > Restart and Clear "
+            "Outputs) and submit again"
+        )
+    notes: list[str] = []
+    text = decode(submission.read_bytes(), name, notes)
+    nb = parse(text, name)
+    if size_mb > 5:
+        notes.append(f"{name} is {size_mb:.0f} MB (large outputs); outputs were cleared")
+    prepared = repair(nb, read_master(master), assignment=assignment, name=name)
+    prepared.notes[:0] = notes
+    return prepared

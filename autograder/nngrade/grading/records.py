@@ -1,0 +1,84 @@
+"""Per-submission grading records on disk: the resumable state of `nngrade autograde`.
+
+autograded/<student>/<assignment>/<notebook>.ipynb is the graded copy (hidden tests redacted) and
+<notebook>.nngrade.json holds the outcome and the key it was graded under (submission, master,
+grader version, limits): a record with the same key means "already graded, skip".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nbformat
+
+from nngrade import __version__
+from nngrade.grading.results import GradeReport, Limits
+
+GRADER_VERSION = f"nngrade-{__version__}-r1"
+
+
+def grading_key(submission: Path, master: Path, executor: str, limits: Limits) -> str:
+    """Hash of everything that decides a grade; a change means "grade again"."""
+    digest = hashlib.sha256()
+    for part in (submission, master):
+        digest.update(part.read_bytes() if part.is_file() else b"<missing>")
+        digest.update(b"\0")
+    digest.update(json.dumps([GRADER_VERSION, executor, asdict(limits)], sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def paths(autograded: Path, student: str, assignment: str, notebook: str) -> tuple[Path, Path]:
+    """(graded notebook, record json) of one submission."""
+    folder = autograded / student / assignment
+    return folder / f"{notebook}.ipynb", folder / f"{notebook}.nngrade.json"
+
+
+def load(autograded: Path, student: str, assignment: str, notebook: str) -> dict | None:
+    """The stored record, or None when there is none (or it is unreadable)."""
+    record_path = paths(autograded, student, assignment, notebook)[1]
+    try:
+        return json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def save(autograded: Path, student: str, assignment: str, notebook: str, key: str,
+         report: GradeReport, executor: str) -> Path:
+    """Write the graded copy, then the record (atomically: a killed run leaves no half record)."""
+    nb_path, record_path = paths(autograded, student, assignment, notebook)
+    nb_path.parent.mkdir(parents=True, exist_ok=True)
+    if report.notebook is not None:
+        nbformat.write(report.notebook, str(nb_path))
+    elif nb_path.exists():
+        nb_path.unlink()
+    data = report.to_json()
+    data["notebook"] = notebook
+    data["key"] = key
+    data["executor"] = executor
+    data["graded_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    data["seconds"] = report.seconds
+    for entry, test in zip(data["tests"], report.tests, strict=True):
+        entry["hidden"] = test.hidden
+    tmp = record_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    os.replace(tmp, record_path)
+    return record_path
+
+
+def all_records(autograded: Path, assignment: str) -> dict[str, list[dict]]:
+    """student -> records of every graded notebook of the assignment."""
+    found: dict[str, list[dict]] = {}
+    if not autograded.is_dir():
+        return found
+    for record_path in sorted(autograded.glob(f"*/{assignment}/*.nngrade.json")):
+        try:
+            data = json.loads(record_path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        found.setdefault(record_path.parent.parent.name, []).append(data)
+    return found

@@ -1,0 +1,105 @@
+"""Turn executed test cells into student-safe outcomes and redact hidden tests from notebooks.
+
+The rule: hidden-test source and traceback lines never leave the grader. A hidden test cell keeps
+only its visible part, and its outputs are replaced by one line: the status and the message the
+test wrote for students (exception name and text), with any line that quotes hidden code removed.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import nbformat
+
+from nngrade.grading.prepare import TestCell
+from nngrade.grading.results import TestOutcome
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+FAILED_NAMES = {"AssertionError", "GradientCheckError", "ComparisonError"}
+MAX_TEXT_OUTPUT = 20_000  # characters kept of one text output in the graded copy
+MIN_LEAK_LEN = 6  # hidden lines shorter than this (")", "else:") carry nothing
+
+
+def sanitize(message: str, hidden_lines: list[str]) -> str:
+    """Drop every message line that quotes a line of hidden test code."""
+    secrets = [h for h in hidden_lines if len(h) >= MIN_LEAK_LEN]
+    kept = [
+        line
+        for line in ANSI.sub("", message).splitlines()
+        if not any(s in line for s in secrets)
+    ]
+    return "\n".join(kept).strip()
+
+
+def _error_output(cell: nbformat.NotebookNode) -> dict | None:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return output
+    return None
+
+
+def _friendly(ename: str, evalue: str) -> str:
+    if ename == "NotImplementedError":
+        return "not answered yet: the function still raises NotImplementedError"
+    if ename == "NameError":
+        return (
+            f"NameError: {evalue} (the answer cell did not define it, or stopped with an error "
+            "before defining it)"
+        )
+    return f"{ename}: {evalue}" if evalue else ename
+
+
+def outcome_for(
+    test: TestCell, cell: nbformat.NotebookNode, *, timed_out: bool, hidden: bool
+) -> TestOutcome:
+    """Score one executed test cell: passed, failed (assertion), error, or timeout."""
+    is_hidden = test.hidden and hidden
+    error = _error_output(cell)
+    if timed_out:
+        ename = "TimeoutError"
+        evalue = (error or {}).get("evalue", "the cell ran too long and was interrupted")
+        return TestOutcome(test.grade_id, 0.0, test.points, "timeout", f"{ename}: {evalue}",
+                           is_hidden)
+    if error is None:
+        return TestOutcome(test.grade_id, test.points, test.points, "passed", "", is_hidden)
+    ename, evalue = error.get("ename", "Error"), error.get("evalue", "")
+    status = "failed" if ename in FAILED_NAMES or ename.endswith("AssertionError") else "error"
+    message = _friendly(ename, evalue)
+    if is_hidden:
+        message = sanitize(message, test.hidden_lines) or (
+            f"{ename} in a hidden test (its message quoted test code, so it is not shown)"
+        )
+        if status == "failed" and not evalue.strip():
+            message = "a hidden test failed (it gave no message)"
+    return TestOutcome(test.grade_id, 0.0, test.points, status, message, is_hidden)
+
+
+def _cap(output: dict) -> dict:
+    text = output.get("text")
+    if isinstance(text, str) and len(text) > MAX_TEXT_OUTPUT:
+        cut = len(text) - MAX_TEXT_OUTPUT
+        output["text"] = text[:MAX_TEXT_OUTPUT] + f"\n... [{cut} characters cut]\n"
+    return output
+
+
+def redact(
+    notebook: nbformat.NotebookNode, tests: list[TestCell], outcomes: list[TestOutcome]
+) -> nbformat.NotebookNode:
+    """A copy of the executed notebook that is safe to return to the student."""
+    nb = copy.deepcopy(notebook)
+    by_id = {t.grade_id: t for t in tests}
+    result = {o.grade_id: o for o in outcomes}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = [_cap(o) for o in cell.get("outputs", [])]
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        test = by_id.get(grade_id)
+        if test is None or not test.hidden:
+            continue
+        cell.source = test.visible_source
+        outcome = result.get(grade_id)
+        line = f"[{outcome.status}] {outcome.message}".rstrip() if outcome else "[not-run]"
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=line + "\n")]
+    return nb

@@ -1,0 +1,68 @@
+"""What runs inside a grading worker process (kept light: workers never import the gradebook).
+
+Workers are spawned once per run and each grades many notebooks: one BLAS thread, and a private
+folder for the IPC sockets of the kernels it starts (parallel TCP kernels collide on ports).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from nngrade.grading import executors
+from nngrade.grading.results import GradeReport, Limits
+
+ONE_THREAD = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+}
+
+
+@dataclass
+class Task:
+    """One notebook of one student to grade."""
+
+    student: str
+    notebook: str  # master notebook name (stem)
+    submission: Path
+    master: Path
+    key: str
+    note: str = ""  # e.g. "graded x.ipynb (expected the name y.ipynb)"
+
+
+def init_worker() -> None:
+    """Runs once per worker: one BLAS thread, a private folder for kernel IPC sockets."""
+    os.environ.update(ONE_THREAD)
+    os.environ["NNGRADE_IPC_DIR"] = tempfile.mkdtemp(prefix=f"nngrade-w{os.getpid()}-")
+
+
+def warm_up(executor: str) -> int:
+    """Import the executor now, while the parent prepares the gradebook; returns the pid."""
+    executors.get(executor)
+    return os.getpid()
+
+
+def grade_task(task: Task, assignment: str, limits: Limits, executor: str) -> GradeReport:
+    """Grade one notebook; never raises (errors become could-not-grade reports)."""
+    start = time.monotonic()
+    try:
+        if not task.submission.is_file():
+            return GradeReport(assignment, task.student, "could-not-grade", task.note, [], None)
+        report = executors.get(executor)(
+            task.submission, task.master, assignment=assignment, limits=limits,
+            hidden=True, student=task.student,
+        )
+    except Exception as err:  # a grader bug must not take the whole class down
+        return GradeReport(assignment, task.student, "could-not-grade",
+                           f"the grader failed ({type(err).__name__}: {err})", [], None)
+    if task.note:
+        report.notes.insert(0, task.note)
+    report.seconds = round(time.monotonic() - start, 2)
+    return report

@@ -1,0 +1,477 @@
+"""The sandboxed side of the isolated grader: runs student cells, answers calls from the grader.
+
+Started by `nngrade.sandbox.launcher` as `python -I agent.py CONFIG_JSON`. When asked to (root in
+fresh namespaces) it first builds a minimal root file system (read-only system and Python
+folders, a size-capped scratch home), chroots into it, sets resource limits and drops to an
+unprivileged uid; then it serves length-prefixed frames on its original stdin/stdout.
+
+This file must stay self-contained (stdlib, numpy, IPython): after the chroot the rest of the
+`nngrade` package is not visible. The wire codec below is also what the grader uses to decode
+replies, so decoding is strict: JSON and `np.load(allow_pickle=False)` only, never pickle.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import sys
+import traceback
+
+MAGIC = b"NNG1"
+MAX_HEADER = 64 * 2**20
+MAX_DEPTH = 64
+TEXT_CAP = 64 * 1024
+RNG_NAMES = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+SAFE_EXCEPTIONS = (
+    "ArithmeticError", "AssertionError", "AttributeError", "FloatingPointError", "IndexError",
+    "KeyError", "LookupError", "MemoryError", "NameError", "NotImplementedError",
+    "OverflowError", "RecursionError", "RuntimeError", "TypeError", "UnboundLocalError",
+    "ValueError", "ZeroDivisionError", "LinAlgError",
+)  # fmt: skip
+
+
+class WireError(Exception):
+    """A frame or value that does not follow the protocol (treated as a broken reply)."""
+
+
+# ----------------------------------------------------------------------------- values
+def encode(value, blobs: list[bytes], make_ref=None, depth: int = 0):
+    """A JSON-able tree for `value`; arrays go to `blobs` as .npy bytes (no pickle)."""
+    import numpy as np
+
+    if depth > MAX_DEPTH:
+        raise WireError("value nested too deeply")
+    if value is None or type(value) in (bool, int, str):
+        return value
+    if type(value) is float:
+        return value
+    if type(value) is complex:
+        return {"$complex": [value.real, value.imag]}
+    if type(value) is list:
+        return [encode(v, blobs, make_ref, depth + 1) for v in value]
+    if type(value) is tuple:
+        return {"$tuple": [encode(v, blobs, make_ref, depth + 1) for v in value]}
+    if type(value) is dict:
+        items = [
+            [encode(k, blobs, make_ref, depth + 1), encode(v, blobs, make_ref, depth + 1)]
+            for k, v in value.items()
+        ]
+        return {"$dict": items}
+    if isinstance(value, np.random.Generator):
+        bitgen = value.bit_generator
+        state = encode(bitgen.state, blobs, make_ref, depth + 1)
+        return {"$rng": [type(bitgen).__name__, state]}
+    if isinstance(value, np.generic) and value.dtype != object:
+        return {"$npscalar": _npy(np.asarray(value), blobs)}
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        return {"$nd": _npy(np.asarray(value), blobs)}
+    if hasattr(value, "__remote_ref__"):
+        return {"$ref": value.__remote_ref__}
+    if make_ref is not None:
+        return make_ref(value)
+    raise TypeError(
+        f"cannot send a {type(value).__name__} to the student's kernel: tests may pass numpy "
+        "arrays, lists, tuples, dicts, numbers, strings, None and np.random.Generator"
+    )
+
+
+def _npy(array, blobs: list[bytes]) -> int:
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    blobs.append(buffer.getvalue())
+    return len(blobs) - 1
+
+
+def decode(tree, blobs: list[bytes], resolve_ref=None, depth: int = 0):
+    """Rebuild a value from `encode`'s tree; only plain Python and numpy types come out."""
+    import numpy as np
+
+    if depth > MAX_DEPTH:
+        raise WireError("value nested too deeply")
+    if tree is None or type(tree) in (bool, int, float, str):
+        return tree
+    if type(tree) is list:
+        return [decode(v, blobs, resolve_ref, depth + 1) for v in tree]
+    if type(tree) is not dict or len(tree) != 1:
+        raise WireError("malformed value")
+    ((tag, body),) = tree.items()
+    if tag == "$tuple" and type(body) is list:
+        return tuple(decode(v, blobs, resolve_ref, depth + 1) for v in body)
+    if tag == "$dict" and type(body) is list:
+        out = {}
+        for pair in body:
+            if type(pair) is not list or len(pair) != 2:
+                raise WireError("malformed dict entry")
+            key = decode(pair[0], blobs, resolve_ref, depth + 1)
+            if not _plain_key(key):
+                raise WireError("dict key of an unsupported type")
+            out[key] = decode(pair[1], blobs, resolve_ref, depth + 1)
+        return out
+    if tag == "$complex" and type(body) is list and len(body) == 2:
+        return complex(float(body[0]), float(body[1]))
+    if tag in ("$nd", "$npscalar") and type(body) is int and 0 <= body < len(blobs):
+        array = np.load(io.BytesIO(blobs[body]), allow_pickle=False)
+        if type(array) is not np.ndarray or array.dtype.hasobject:
+            raise WireError("array of an unsupported type")
+        return array[()] if tag == "$npscalar" else array
+    if tag == "$rng" and type(body) is list and len(body) == 2 and body[0] in RNG_NAMES:
+        bitgen = getattr(np.random, body[0])()
+        bitgen.state = decode(body[1], blobs, resolve_ref, depth + 1)
+        return np.random.Generator(bitgen)
+    if tag == "$ref" and resolve_ref is not None:
+        return resolve_ref(body)
+    raise WireError(f"unknown value tag {tag!r}")
+
+
+def _plain_key(key) -> bool:
+    if key is None or type(key) in (bool, int, float, str, complex):
+        return True
+    return type(key) is tuple and all(_plain_key(k) for k in key)
+
+
+# ----------------------------------------------------------------------------- frames
+def pack(header: dict, blobs: list[bytes] = ()) -> bytes:
+    """One frame: magic, JSON header, then the binary blobs, all length-prefixed."""
+    head = json.dumps(header).encode()
+    parts = [MAGIC, struct.pack("<II", len(head), len(blobs)), head]
+    for blob in blobs:
+        parts.append(struct.pack("<Q", len(blob)))
+        parts.append(blob)
+    return b"".join(parts)
+
+
+def unpack(read_exact, max_bytes: int) -> tuple[dict, list[bytes]]:
+    """Read one frame with `read_exact(n) -> bytes`; refuse anything over `max_bytes`."""
+    prefix = read_exact(12)
+    if prefix[:4] != MAGIC:
+        raise WireError("bad frame magic (garbage on the channel)")
+    head_len, n_blobs = struct.unpack("<II", prefix[4:])
+    if head_len > min(MAX_HEADER, max_bytes) or n_blobs > 100_000:
+        raise WireError("frame header too large")
+    try:
+        header = json.loads(read_exact(head_len))
+    except (ValueError, RecursionError) as err:
+        raise WireError(f"frame header is not JSON: {err}") from None
+    if type(header) is not dict:
+        raise WireError("frame header is not an object")
+    total, blobs = head_len, []
+    for _ in range(n_blobs):
+        (size,) = struct.unpack("<Q", read_exact(8))
+        total += size
+        if total > max_bytes:
+            raise WireError(f"reply larger than the {max_bytes // 2**20} MB limit")
+        blobs.append(read_exact(size))
+    return header, blobs
+
+
+# ----------------------------------------------------------------------------- sandbox set-up
+def _libc():
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    import ctypes
+
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+
+
+def _mount(source, target, fstype, flags, data=None) -> None:
+    libc = _libc()
+
+    def enc(text):
+        return None if text is None else text.encode()
+
+    _check(
+        libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)),
+        f"mount {source} on {target}",
+    )
+
+
+def _bind_ro(path: str, root: str) -> None:
+    """Make host `path` visible read-only at the same place under `root`."""
+    if not os.path.lexists(path):
+        return
+    target = root + path
+    if os.path.islink(path):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.lexists(target):
+            os.symlink(os.readlink(path), target)
+        return
+    if os.path.isdir(path):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    _mount(path, target, None, MS_BIND | MS_REC)
+    _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def build_root(cfg: dict) -> None:
+    """Pivot into a fresh tmpfs root holding only what student code may see."""
+    root, home = cfg["root"], cfg["home"]
+    size = f"size={int(cfg['limits']['max_file_mb'])}m"
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
+    for path in cfg["ro_paths"]:
+        _bind_ro(path, root)
+    os.makedirs(root + "/dev", exist_ok=True)
+    for node in ("null", "zero", "full", "random", "urandom"):
+        open(f"{root}/dev/{node}", "a").close()
+        _mount(f"/dev/{node}", f"{root}/dev/{node}", None, MS_BIND)
+    for writable in ("/tmp", "/dev/shm", "/var/tmp", home):
+        os.makedirs(root + writable, exist_ok=True)
+        _mount("tmpfs", root + writable, "tmpfs", MS_NOSUID | MS_NODEV, f"{size},mode=1777")
+    os.makedirs(root + "/proc", exist_ok=True)
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    seed = cfg.get("seed")
+    if seed and os.path.isdir(seed):
+        import shutil
+
+        shutil.copytree(seed, root + home, dirs_exist_ok=True, symlinks=False)
+    uid = cfg.get("uid")
+    if uid is not None:
+        for base, dirs, files in os.walk(root + home):
+            for name in dirs + files + [""]:
+                os.chown(os.path.join(base, name), uid, uid, follow_symlinks=False)
+    _check(_libc().chroot(root.encode()), "chroot")
+    os.chdir(home)
+
+
+def apply_limits(limits: dict) -> None:
+    """resource.setrlimit for CPU time, address space, processes, file size, core dumps."""
+    import resource
+
+    mb = 2**20
+    cpu = int(limits["total_timeout"]) + 5
+    wanted = {
+        resource.RLIMIT_CPU: (cpu, cpu + 5),
+        resource.RLIMIT_AS: (int(limits["memory_mb"]) * mb,) * 2,
+        resource.RLIMIT_NPROC: (int(limits["max_processes"]),) * 2,
+        resource.RLIMIT_FSIZE: (int(limits["max_file_mb"]) * mb,) * 2,
+        resource.RLIMIT_CORE: (0, 0),
+        resource.RLIMIT_NOFILE: (256, 256),
+    }
+    for which, value in wanted.items():
+        resource.setrlimit(which, value)
+
+
+def drop_privileges(uid: int) -> None:
+    """Become `uid` for good (no supplementary groups, no way back via setuid binaries)."""
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    _libc().prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+
+
+# ----------------------------------------------------------------------------- serving
+class Agent:
+    """Executes student cells in an IPython shell and answers the grader's requests."""
+
+    def __init__(self, rfd: int, wfd: int) -> None:
+        self.rfd, self.wfd = rfd, wfd
+        self.refs: dict[int, object] = {}
+        self.shell = None
+
+    def read_exact(self, n: int) -> bytes:
+        chunks, left = [], n
+        while left:
+            chunk = os.read(self.rfd, min(left, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def send(self, header: dict, blobs: list[bytes] = ()) -> None:
+        data = memoryview(pack(header, blobs))
+        while data:
+            data = data[os.write(self.wfd, data) :]
+
+    def start_shell(self) -> None:
+        from IPython.core.interactiveshell import InteractiveShell
+        from traitlets.config import Config
+
+        config = Config()
+        config.HistoryManager.enabled = False
+        config.InteractiveShell.colors = "NoColor"
+        config.InteractiveShell.xmode = "Plain"
+
+        class HeadlessShell(InteractiveShell):
+            """No GUI event loops (figures render with Agg); tracebacks go to the reply."""
+
+            def enable_gui(self, gui=None):
+                return None
+
+            def _showtraceback(self, etype, evalue, stb):
+                return None
+
+        self.shell = HeadlessShell.instance(config=config)
+
+    def make_ref(self, value) -> dict:
+        key = len(self.refs) + 1
+        self.refs[key] = value
+        return {"$ref": [key, type(value).__name__, callable(value)]}
+
+    def resolve(self, body):
+        if type(body) is list and body and body[0] in self.refs:
+            return self.refs[body[0]]
+        raise WireError("unknown remote reference")
+
+    def serve(self) -> None:
+        """Answer requests until the grader closes the channel.
+
+        An interrupt that arrives while idle (a timeout racing a reply) is ignored, and
+        replies are written with SIGINT blocked, so a frame is never cut in half.
+        """
+        import signal
+
+        while True:
+            try:
+                self.serve_one(signal)
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                return
+
+    def serve_one(self, signal) -> None:
+        header, blobs = unpack(self.read_exact, 2**31)
+        try:
+            reply, out_blobs = getattr(self, f"op_{header.get('op')}")(header, blobs)
+        except BaseException:  # report, keep serving (KeyboardInterrupt included)
+            reply, out_blobs = {"ok": False, "error": _error_info(*sys.exc_info())}, []
+        reply["id"] = header.get("id")
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.send(reply, out_blobs)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def op_ping(self, header, blobs):
+        return {"ok": True, "pid": os.getpid(), "uid": os.getuid()}, []
+
+    def op_run_cell(self, header, blobs):
+        with _Capture() as cap:
+            result = self.shell.run_cell(header["code"], store_history=True)
+        error = result.error_before_exec or result.error_in_exec
+        info = _error_info(type(error), error, error.__traceback__) if error else None
+        return {"ok": error is None, "stdout": cap.text(), "error": info}, []
+
+    def _target(self, header):
+        target = header["target"]
+        if "global" in target:
+            name = target["global"]
+            namespace = self.shell.user_ns
+            if name not in namespace:
+                raise NameError(f"name {name!r} is not defined")
+            return namespace[name]
+        return self.resolve(target["ref"])
+
+    def _reply_value(self, value, extra=None):
+        blobs: list[bytes] = []
+        tree = encode(value, blobs, self.make_ref)
+        reply = {"ok": True, "value": tree}
+        reply.update(extra or {})
+        return reply, blobs
+
+    def op_lookup(self, header, blobs):
+        name = header["name"]
+        if name not in self.shell.user_ns or name.startswith("_"):
+            return {"ok": True, "found": False}, []
+        value = self.shell.user_ns[name]
+        if callable(value):
+            return {"ok": True, "found": True, "callable": True, "type": type(value).__name__}, []
+        return self._reply_value(value, {"found": True, "callable": False})
+
+    def op_call(self, header, blobs):
+        func = self._target(header)
+        args = decode(header["args"], blobs, self.resolve)
+        kwargs = decode(header["kwargs"], blobs, self.resolve)
+        with _Capture() as cap:
+            try:
+                value = func(*args, **kwargs)
+            except BaseException:
+                error = _error_info(*sys.exc_info())
+                return {"ok": False, "error": error, "stdout": cap.text()}, []
+        import numpy as np
+
+        rngs = [a for a in list(args) + list(kwargs.values()) if isinstance(a, np.random.Generator)]
+        return self._reply_value({"value": value, "rngs": rngs}, {"stdout": cap.text()})
+
+    def op_getattr(self, header, blobs):
+        return self._reply_value(getattr(self._target(header), header["name"]))
+
+    def op_getitem(self, header, blobs):
+        key = decode(header["key"], blobs, self.resolve)
+        return self._reply_value(self._target(header)[key])
+
+
+class _Capture:
+    """Collects what student code prints (capped), for the graded copy's outputs."""
+
+    def __enter__(self):
+        self.buffer = io.StringIO()
+        self.saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = self.buffer
+        return self
+
+    def __exit__(self, *exc):
+        sys.stdout, sys.stderr = self.saved
+
+    def text(self) -> str:
+        text = self.buffer.getvalue()
+        return text if len(text) <= TEXT_CAP else text[:TEXT_CAP] + "\n... (output truncated)\n"
+
+
+def _error_info(etype, error, tb) -> dict:
+    lines = traceback.format_exception(etype, error, tb)
+    text = "".join(lines)[-TEXT_CAP:]
+    name = getattr(etype, "__name__", "Exception")
+    return {"ename": name, "evalue": str(error)[:TEXT_CAP], "traceback": text}
+
+
+def main() -> None:
+    cfg = json.loads(sys.argv[1])
+    import signal
+
+    # A grader started in the background (`cmd &`, nohup, some CI runners) hands SIGINT on as
+    # ignored, and Python then keeps ignoring it: restore it, or no cell could be interrupted.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    rfd, wfd = os.dup(0), os.dup(1)
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    agent = Agent(rfd, wfd)
+    try:
+        if cfg.get("build_root"):
+            build_root(cfg)
+        else:
+            os.chdir(cfg["home"])
+        import numpy  # noqa: F401  (imported before the limits: smaller start-up peak)
+
+        agent.start_shell()
+        apply_limits(cfg["limits"])
+        if cfg.get("uid") is not None:
+            drop_privileges(cfg["uid"])
+    except BaseException:
+        agent.send({"id": 0, "ok": False, "error": _error_info(*sys.exc_info())})
+        os._exit(3)
+    agent.send({"id": 0, "ok": True, "pid": os.getpid(), "uid": os.getuid()})
+    agent.serve()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,396 @@
+"""The isolated executor: student cells run in a sandbox, verdicts are decided in the grader.
+
+Student (non-test) cells execute in a sandboxed kernel (`nngrade.sandbox.launcher`). Every
+graded test cell runs here, in the grader's process, with trusted numpy and nnhelpers; names it
+does not define resolve to proxies of the student's functions in the kernel
+(`nngrade.sandbox.remote`). So monkeypatching, IPython hooks, fake output, forged files or a
+killed kernel can change only what the student's functions return, never how it is judged or
+what it is worth.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+import logging
+import numbers
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from nngrade.grading.prepare import (
+    SubmissionError,
+    is_test_cell,
+    nbgrader_meta,
+    prepare,
+    strip_hidden,
+    visible_source,
+)
+from nngrade.grading.results import GradeReport, Limits, TestOutcome
+from nngrade.sandbox.launcher import CallTimeout, KernelDied, Sandbox, SandboxError
+from nngrade.sandbox.remote import Channel, StudentCodeError, TestNamespace, TestTimeout
+
+log = logging.getLogger("nngrade.sandbox.isolated")
+
+TRUSTED_IMPORTS = {
+    "numpy", "nnhelpers", "math", "cmath", "itertools", "functools", "collections",
+    "statistics", "dataclasses", "typing", "operator", "string", "re", "textwrap",
+}  # fmt: skip
+SEED_CAP = 50 * 2**20
+OUTPUT_CAP = 20_000
+
+
+@dataclass
+class _TestResult:
+    status: str
+    message: str
+    printed: str
+    partial: float | None = None
+
+
+def grade_notebook(
+    submission: Path,
+    master: Path,
+    *,
+    assignment: str,
+    limits: Limits,
+    hidden: bool = True,
+    student: str | None = None,
+) -> GradeReport:
+    """Grade one submission with student code sandboxed and test cells run by the grader."""
+    submission, master = Path(submission), Path(master)
+    try:
+        prepared = prepare(submission, master, assignment=assignment, limits=limits)
+    except SubmissionError as err:
+        return GradeReport(assignment, student, "could-not-grade", str(err))
+    master_nb = nbformat.read(str(master), as_version=4)
+    notes = list(prepared.notes)
+    if not hidden:
+        notes.append("hidden tests were not run (no master copy): this score is not final")
+    try:
+        sandbox = Sandbox(limits, files=_seed_files(submission, master))
+        sandbox.start()
+    except SandboxError as err:
+        return GradeReport(assignment, student, "could-not-grade", str(err), notes=notes)
+    try:
+        notes.append(f"sandbox: {sandbox.describe()}")
+        notes.extend(f"sandbox warning: {w}" for w in sandbox.warnings)
+        if sandbox.isolation.mode == "namespaces" and sandbox.exposes(master):
+            warning = (
+                f"the master copy {master} lies inside a folder shown to student code "
+                "(system or Python folders): move the course out of it"
+            )
+            log.warning("nngrade: %s", warning)
+            notes.append(f"sandbox warning: {warning}")
+        run = _Run(sandbox, limits, hidden, _trusted_base(master_nb))
+        tests = run.grade(prepared.notebook)
+        notes.extend(run.notes)
+    finally:
+        leftover = sandbox.close()
+    if leftover:
+        notes.append(f"sandbox: processes {leftover} could not be killed")
+    return GradeReport(
+        assignment, student, "graded", "", tests=tests, notebook=prepared.notebook, notes=notes
+    )
+
+
+def _seed_files(submission: Path, master: Path) -> dict[str, bytes]:
+    """What the student's code may see: their notebook and the assignment's released files."""
+    files = {submission.name: submission.read_bytes()[:SEED_CAP]}
+    total = 0
+    for path in sorted(master.parent.iterdir()):
+        if path.is_file() and path.suffix != ".ipynb" and not path.name.startswith("."):
+            total += path.stat().st_size
+            if total <= SEED_CAP:
+                files[path.name] = path.read_bytes()
+    return files
+
+
+def _trusted_base(master_nb: nbformat.NotebookNode) -> dict:
+    """Test-cell globals: numpy plus the master's own imports and helper definitions.
+
+    Only the master copy is read (never the student's), and only from cells that are not
+    answers: allowlisted imports and top-level `def`/`class` statements, so a helper such
+    as `sigmoid` given in a locked cell is the instructor's, whatever the kernel holds.
+    """
+    namespace: dict = {"__builtins__": builtins, "__name__": "__nngrade_tests__", "np": np}
+    for cell in master_nb.cells:
+        meta = nbgrader_meta(cell)
+        if cell.cell_type != "code" or meta.get("solution") or is_test_cell(cell):
+            continue
+        try:
+            tree = ast.parse(_without_magics(cell.source))
+        except SyntaxError:
+            continue
+        keep = [node for node in tree.body if _trusted_statement(node)]
+        if not keep:
+            continue
+        try:
+            exec(compile(ast.Module(keep, []), "<master set-up>", "exec"), namespace)
+        except Exception as err:  # a helper the grader cannot define: tests resolve it remotely
+            log.warning("nngrade: could not define the master's set-up in the grader: %s", err)
+    return namespace
+
+
+def _trusted_statement(node: ast.stmt) -> bool:
+    if isinstance(node, ast.Import):
+        return all(alias.name.split(".")[0] in TRUSTED_IMPORTS for alias in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return node.level == 0 and (node.module or "").split(".")[0] in TRUSTED_IMPORTS
+    return isinstance(node, ast.FunctionDef | ast.ClassDef)
+
+
+def _without_magics(source: str) -> str:
+    lines = source.split("\n")
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+
+
+class _Run:
+    """One pass over the merged notebook: student cells to the kernel, tests in the grader."""
+
+    def __init__(self, sandbox: Sandbox, limits: Limits, hidden: bool, base: dict) -> None:
+        self.sandbox, self.limits, self.hidden = sandbox, limits, hidden
+        self.channel = Channel(sandbox)
+        self.namespace = TestNamespace(self.channel, base)
+        self.deadline = time.monotonic() + limits.total_timeout
+        self.stopped = ""  # why later cells are not run (kernel dead, time used up)
+        self.count = 0
+        self.notes: list[str] = []
+        self.has_hidden = False
+
+    def grade(self, nb: nbformat.NotebookNode) -> list[TestOutcome]:
+        outcomes = []
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            if is_test_cell(cell):
+                outcomes.append(self._test_cell(cell))
+            else:
+                self._student_cell(cell, index)
+        return outcomes
+
+    def _left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def _check_stop(self) -> None:
+        if not self.stopped and self._left() <= 0:
+            self.stopped = (
+                f"grading stopped: the notebook used up its total time limit of "
+                f"{self.limits.total_timeout:.0f} s"
+            )
+        if not self.stopped and not self.sandbox.alive:
+            reason = self.sandbox.dead_reason or "the kernel died"
+            self.stopped = f"{reason}; later cells were not run"
+
+    # -- student cells ---------------------------------------------------------------------
+    def _student_cell(self, cell, index: int) -> None:
+        self._check_stop()
+        if self.stopped or not cell.source.strip():
+            return
+        self.count += 1
+        cell.execution_count = self.count
+        timeout = min(self.limits.cell_timeout, self._left())
+        try:
+            request = {"op": "run_cell", "code": cell.source}
+            reply, _ = self.sandbox.request(request, timeout=timeout)
+        except CallTimeout as err:
+            cell.outputs = [_error_output("TimeoutError", f"this cell was {err}")]
+            self.notes.append(
+                f"cell {index + 1} was {err} (an endless loop, or code far slower than "
+                "needed); grading went on"
+            )
+            return
+        except KernelDied as err:
+            cell.outputs = [_error_output("KernelDied", f"{err} while running this cell")]
+            return
+        outputs = []
+        if reply.get("stdout"):
+            outputs.append(_stream(str(reply["stdout"])))
+        error = reply.get("error")
+        if error:
+            text = _student_frames(str(error.get("traceback", "")))[-OUTPUT_CAP:]
+            outputs.append(
+                _error_output(str(error.get("ename", "Error")), str(error.get("evalue", "")), text)
+            )
+        cell.outputs = outputs
+
+    # -- test cells ------------------------------------------------------------------------
+    def _test_cell(self, cell) -> TestOutcome:
+        meta = nbgrader_meta(cell)
+        grade_id, points = meta["grade_id"], float(meta.get("points") or 0)
+        master_source = cell.source
+        has_hidden = visible_source(master_source) != master_source.rstrip() + "\n"
+        source = master_source if self.hidden else strip_hidden(master_source)
+        self._check_stop()
+        if self.stopped:
+            result = _TestResult("not-run", self.stopped, "")
+        else:
+            self.count += 1
+            cell.execution_count = self.count
+            result = self._evaluate(source, grade_id, has_hidden)
+            if self.namespace.values_read:
+                names = ", ".join(sorted(self.namespace.values_read))
+                self.notes.append(
+                    f"{grade_id} read the kernel's value of {names}: student code can change "
+                    "it, so the test should build its own inputs (instructor: see the "
+                    "test-cell rule)"
+                )
+        score = 0.0
+        if result.status == "passed":
+            score = points
+            if result.partial is not None and 0 <= result.partial <= points:
+                score = float(result.partial)
+        if has_hidden:
+            cell.source = visible_source(master_source)
+        cell.outputs = _test_outputs(result)
+        return TestOutcome(grade_id, score, points, result.status, result.message, has_hidden)
+
+    def _evaluate(self, source: str, grade_id: str, has_hidden: bool) -> _TestResult:
+        """Run one test cell here; only its own exceptions decide the verdict."""
+        self.namespace.forget_student_names()
+        self.channel.printed.clear()
+        self.has_hidden = has_hidden
+        self.channel.deadline = time.monotonic() + min(self.limits.cell_timeout, self._left())
+        printed = io.StringIO()
+        try:
+            body, last = _split_last_expression(source, grade_id)
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+                exec(body, self.namespace)
+                value = eval(last, self.namespace) if last is not None else None
+        except StudentCodeError as err:
+            message = str(err)
+            if _in_hidden_part(err, source):  # the message could spell out hidden inputs
+                message = message.split(" raised ", 1)[0] + (
+                    f" raised {_builtin_name(err)} on an input of the hidden tests"
+                )
+            return _TestResult("error", message, self._printed(printed))
+        except AssertionError as err:
+            message = str(err).strip() or _silent_assert(err, source, has_hidden)
+            return _TestResult("failed", message, self._printed(printed))
+        except TestTimeout as err:
+            message = (
+                f"your code did not finish in time: the test's calls were {err}"
+                f" (limit {self.limits.cell_timeout:.0f} s per test)"
+            )
+            return _TestResult("timeout", message, self._printed(printed))
+        except KernelDied as err:
+            return _TestResult("error", f"{err} during this test", self._printed(printed))
+        except NameError as err:
+            name = getattr(err, "name", None) or str(err)
+            message = (
+                f"the test needs {name!r}, which your notebook does not define: check the name "
+                "of your function and that its cell runs without errors"
+            )
+            return _TestResult("error", message, self._printed(printed))
+        except Exception as err:
+            message = f"{type(err).__name__}: {err}" + _where(err, source, has_hidden)
+            return _TestResult("error", message, self._printed(printed))
+        partial = value if _is_number(value) else None
+        return _TestResult("passed", "", self._printed(printed), partial)
+
+    def _printed(self, buffer: io.StringIO) -> str:
+        """What the test printed, plus what student functions printed (not in hidden tests:
+        a function could print the hidden inputs it was given)."""
+        student = "".join(self.channel.printed)
+        if self.has_hidden and student:
+            student = "(what your functions printed during this test is not shown)\n"
+        return (student + buffer.getvalue())[:OUTPUT_CAP]
+
+
+def _split_last_expression(source: str, grade_id: str):
+    """Compile a test cell; a final bare expression is kept apart (nbgrader's partial credit)."""
+    tree = ast.parse(source, filename=f"<test {grade_id}>")
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        expr = ast.Expression(tree.body.pop().value)
+        last = compile(expr, f"<test {grade_id}>", "eval")
+    return compile(tree, f"<test {grade_id}>", "exec"), last
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
+def _line_of(err: BaseException) -> int | None:
+    tb, line = err.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith("<test "):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _in_hidden_part(err: BaseException, source: str) -> bool:
+    """Did the error surface on a line of a hidden-tests block?"""
+    line = _line_of(err)
+    if line is None:
+        return False
+    inside = False
+    for number, text in enumerate(source.splitlines(), start=1):
+        if "### BEGIN HIDDEN TESTS" in text:
+            inside = True
+        elif "### END HIDDEN TESTS" in text:
+            inside = False
+        if number == line:
+            return inside
+    return False
+
+
+def _builtin_name(err: BaseException) -> str:
+    for klass in type(err).__mro__:
+        if klass.__module__ == "builtins" and klass not in (Exception, BaseException):
+            return klass.__name__
+    return "an exception"
+
+
+def _where(err: BaseException, source: str, has_hidden: bool) -> str:
+    """' (test line N: code)' for visible test lines; nothing that would reveal hidden tests."""
+    line = _line_of(err)
+    if line is None:
+        return ""
+    lines = source.splitlines()
+    if has_hidden and "### BEGIN HIDDEN TESTS" in "\n".join(lines[:line]):
+        return ""
+    text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    return f" (test line {line}: {text})" if text else ""
+
+
+def _silent_assert(err: AssertionError, source: str, has_hidden: bool) -> str:
+    where = _where(err, source, has_hidden)
+    if where:
+        return "a check of this test failed" + where
+    return "a hidden check of this test failed (it has no message)"
+
+
+def _student_frames(text: str) -> str:
+    """A traceback without the agent's and IPython's own frames (they only confuse students)."""
+    kept, skipping = [], False
+    for line in text.splitlines():
+        if line.startswith('  File "'):
+            skipping = "sandbox/agent.py" in line or "/IPython/core/" in line
+        elif not line.startswith(" "):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def _stream(text: str):
+    return nbformat.v4.new_output("stream", name="stdout", text=text[:OUTPUT_CAP])
+
+
+def _error_output(ename: str, evalue: str, traceback: str = ""):
+    lines = traceback.splitlines() if traceback else [f"{ename}: {evalue}"]
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=lines)
+
+
+def _test_outputs(result: _TestResult) -> list:
+    outputs = [_stream(result.printed)] if result.printed else []
+    if result.status != "passed":
+        outputs.append(_error_output(result.status, result.message))
+    return outputs
