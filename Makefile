@@ -21,6 +21,7 @@ $(STAMP): requirements/course.txt requirements/dev.txt requirements/constraints.
 	@touch $(STAMP)
 
 lint: $(STAMP)
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 
 test: lint

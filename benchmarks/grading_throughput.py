@@ -34,8 +34,11 @@ UNREADABLE_FOR_NBGRADER = ("s09_", "s11_", "s12_", "s13_", "s14_", "s15_")  # nb
 def make_submissions(folder: Path, count: int) -> list[Path]:
     """`count` gradeable HW 4 submissions, one per student folder."""
     with tempfile.TemporaryDirectory() as scratch:
-        pool = [p for p in write_class(Path(scratch))
-                if not p.parent.name.startswith(UNREADABLE_FOR_NBGRADER)]
+        pool = [
+            p
+            for p in write_class(Path(scratch))
+            if not p.parent.name.startswith(UNREADABLE_FOR_NBGRADER)
+        ]
         made = []
         for index in range(count):
             source = pool[index % len(pool)]
@@ -49,8 +52,10 @@ def make_submissions(folder: Path, count: int) -> list[Path]:
 def course(folder: Path, submissions: Path) -> Path:
     """A course folder: master copy, submitted/, nbgrader_config.py with its own gradebook."""
     (folder / "source" / ASSIGNMENT).mkdir(parents=True)
-    shutil.copyfile(ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
-                    folder / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    shutil.copyfile(
+        ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+        folder / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+    )
     shutil.copytree(submissions, folder / "submitted")
     (folder / "nbgrader_config.py").write_text(
         "c = get_config()\n"
@@ -71,16 +76,17 @@ def cell_seconds(notebook: Path) -> float:
         timing = cell.get("metadata", {}).get("execution", {})
         start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
         if start and end:
-            total += (datetime.fromisoformat(end.replace("Z", "+00:00"))
-                      - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+            total += (
+                datetime.fromisoformat(end.replace("Z", "+00:00"))
+                - datetime.fromisoformat(start.replace("Z", "+00:00"))
+            ).total_seconds()
     return total
 
 
 def timed(command: list[str], cwd: Path, env: dict) -> float:
     """Run a command, fail loudly, return its wall time."""
     start = time.monotonic()
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     seconds = time.monotonic() - start
     if done.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
@@ -96,8 +102,18 @@ def run_nbgrader(folder: Path, env: dict) -> float:
 
 def run_nngrade(folder: Path, env: dict, jobs: int, executor: str | None) -> float:
     """One `nngrade autograde --jobs N` on a fresh gradebook."""
-    command = [sys.executable, "-m", "nngrade.cli", "autograde", ASSIGNMENT, "--jobs", str(jobs),
-               "--course", str(folder), "--no-progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "nngrade.cli",
+        "autograde",
+        ASSIGNMENT,
+        "--jobs",
+        str(jobs),
+        "--course",
+        str(folder),
+        "--no-progress",
+    ]
     if executor:
         command += ["--executor", executor]
     return timed(command, folder, env)
@@ -129,8 +145,9 @@ def main() -> int:
         print(f"  nngrade autograde --jobs {args.jobs}: {ng_wall:.1f} s", flush=True)
         nb_cells = [cell_seconds(p) for p in (nb_course / "autograded").glob("*/*/*.ipynb")]
         ng_cells = [cell_seconds(p) for p in (ng_course / "autograded").glob("*/*/*.ipynb")]
-        records = [json.loads(p.read_text())
-                   for p in (ng_course / "autograded").glob("*/*/*.nngrade.json")]
+        records = [
+            json.loads(p.read_text()) for p in (ng_course / "autograded").glob("*/*/*.nngrade.json")
+        ]
     n = args.students
     mean = lambda values: sum(values) / len(values) if values else 0.0  # noqa: E731
     figures = {
@@ -146,7 +163,8 @@ def main() -> int:
         "nngrade_cells_s": round(mean(ng_cells), 2),
         "nbgrader_overhead_s": round(nb_wall / n - mean(nb_cells), 2),
         "nngrade_overhead_s": round(ng_wall * args.jobs / n - mean(ng_cells), 2)
-        if any(ng_cells) else None,
+        if any(ng_cells)
+        else None,
         "nngrade_graded": sum(r["status"] == "graded" for r in records),
         "load_average_before_after": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         "nngrade_executor_s": round(mean([r.get("seconds", 0.0) for r in records]), 2),
@@ -156,19 +174,26 @@ def main() -> int:
     print(f"{'processes':34}{1:>12}{args.jobs:>12}")
     print(f"{'wall time (s)':34}{nb_wall:>12.1f}{ng_wall:>12.1f}")
     print(f"{'wall time per submission (s)':34}{nb_wall / n:>12.2f}{ng_wall / n:>12.2f}")
-    print(f"{'cell execution per submission (s)':34}{mean(nb_cells):>12.2f}"
-          f"{mean(ng_cells):>12.2f}")
+    print(f"{'cell execution per submission (s)':34}{mean(nb_cells):>12.2f}{mean(ng_cells):>12.2f}")
     overhead = figures["nngrade_overhead_s"]
-    print(f"{'overhead per submission (s)':34}{figures['nbgrader_overhead_s']:>12.2f}"
-          f"{overhead if overhead is not None else 'n/a':>12}")
+    print(
+        f"{'overhead per submission (s)':34}{figures['nbgrader_overhead_s']:>12.2f}"
+        f"{overhead if overhead is not None else 'n/a':>12}"
+    )
     executor_s = figures["nngrade_executor_s"]
     print(f"{'nngrade executor time per sub. (s)':34}{'':>12}{executor_s:>12.2f}")
-    print(f"speed-up: {figures['speedup']:.2f}x (target >= 1.8x on 2 cores); nngrade executor: "
-          f"{figures['executor']}; graded {figures['nngrade_graded']}/{n}")
-    print("machine load average (1 min) before/after: {} / {} (other jobs slow the parallel run "
-          "more than the sequential one)".format(*figures["load_average_before_after"]))
-    print("overhead = wall x processes / submissions - cell execution time (kernel start-up, "
-          "process start-up, notebook I/O, gradebook writes)")
+    print(
+        f"speed-up: {figures['speedup']:.2f}x (target >= 1.8x on 2 cores); nngrade executor: "
+        f"{figures['executor']}; graded {figures['nngrade_graded']}/{n}"
+    )
+    print(
+        "machine load average (1 min) before/after: {} / {} (other jobs slow the parallel run "
+        "more than the sequential one)".format(*figures["load_average_before_after"])
+    )
+    print(
+        "overhead = wall x processes / submissions - cell execution time (kernel start-up, "
+        "process start-up, notebook I/O, gradebook writes)"
+    )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
     return 0

@@ -51,18 +51,18 @@ class NumpyMLP:
         """One SGD step on a batch: forward, back-propagation, update with lr / R."""
         h = x @ self.w1.T
         h += self.b1
-        np.maximum(h, 0, out=h)                          # ReLU in place
+        np.maximum(h, 0, out=h)  # ReLU in place
         z = h @ self.w2.T
         z += self.b2
-        z -= z.max(axis=1, keepdims=True)                # stable soft-max, in place
+        z -= z.max(axis=1, keepdims=True)  # stable soft-max, in place
         np.exp(z, out=z)
         z /= z.sum(axis=1, keepdims=True)
-        z[np.arange(len(labels)), labels] -= 1           # dL/dz = softmax - one-hot
-        z *= lr / len(labels)                            # fold the step size into dL/dz
+        z[np.arange(len(labels)), labels] -= 1  # dL/dz = softmax - one-hot
+        z *= lr / len(labels)  # fold the step size into dL/dz
         dh = z @ self.w2
         self.w2 -= z.T @ h
         self.b2 -= z.sum(axis=0)
-        dh *= h > 0                                      # back through ReLU
+        dh *= h > 0  # back through ReLU
         np.matmul(dh.T, x, out=self.dw1)
         self.w1 -= self.dw1
         self.b1 -= dh.sum(axis=0)
@@ -83,7 +83,7 @@ def train_numpy(data, epochs: int, batch_size: int, lr: float, seed: int) -> Res
     for _ in range(epochs):
         order = rng.permutation(len(x_train))
         for s in range(0, len(order), batch_size):
-            batch = order[s:s + batch_size]
+            batch = order[s : s + batch_size]
             model.step(x_train[batch], y_train[batch], lr)
     wall, cpu = _since(start)
     return wall / epochs, cpu / epochs, float(np.mean(model.predict(x_test) == y_test))
@@ -95,8 +95,9 @@ def train_torch(data, epochs: int, batch_size: int, lr: float, seed: int) -> Res
 
     x_train, y_train, x_test, y_test = (torch.from_numpy(a) for a in data)
     torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Linear(x_train.shape[1], HIDDEN), torch.nn.ReLU(),
-                                torch.nn.Linear(HIDDEN, CLASSES))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(x_train.shape[1], HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, CLASSES)
+    )
     optimiser = torch.optim.SGD(model.parameters(), lr=lr)
     loss_fn = torch.nn.CrossEntropyLoss()  # mean over the batch = the course's gamma / R
     generator = torch.Generator().manual_seed(seed)
@@ -104,7 +105,7 @@ def train_torch(data, epochs: int, batch_size: int, lr: float, seed: int) -> Res
     for _ in range(epochs):
         order = torch.randperm(len(x_train), generator=generator)
         for s in range(0, len(order), batch_size):
-            batch = order[s:s + batch_size]
+            batch = order[s : s + batch_size]
             optimiser.zero_grad(set_to_none=True)
             loss_fn(model(x_train[batch]), y_train[batch]).backward()
             optimiser.step()
@@ -121,11 +122,22 @@ def train_sklearn(data, epochs: int, batch_size: int, lr: float, seed: int) -> R
     from sklearn.neural_network import MLPClassifier
 
     x_train, y_train, x_test, y_test = data
-    model = MLPClassifier(hidden_layer_sizes=(HIDDEN,), activation="relu", solver="sgd",
-                          alpha=0.0, batch_size=batch_size, learning_rate="constant",
-                          learning_rate_init=lr, momentum=0.0, nesterovs_momentum=False,
-                          max_iter=epochs, shuffle=True, tol=0.0, n_iter_no_change=epochs + 1,
-                          random_state=seed)
+    model = MLPClassifier(
+        hidden_layer_sizes=(HIDDEN,),
+        activation="relu",
+        solver="sgd",
+        alpha=0.0,
+        batch_size=batch_size,
+        learning_rate="constant",
+        learning_rate_init=lr,
+        momentum=0.0,
+        nesterovs_momentum=False,
+        max_iter=epochs,
+        shuffle=True,
+        tol=0.0,
+        n_iter_no_change=epochs + 1,
+        random_state=seed,
+    )
     start = _clocks()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -157,8 +169,12 @@ def load_data(limit: int | None):
 
     mnist = load_mnist(variant="full", dtype=np.float32)
     x_train, y_train = mnist.x_train[:limit], mnist.y_train[:limit]
-    return (np.ascontiguousarray(x_train, np.float32), y_train.astype(np.int64),
-            np.ascontiguousarray(mnist.x_test, np.float32), mnist.y_test.astype(np.int64))
+    return (
+        np.ascontiguousarray(x_train, np.float32),
+        y_train.astype(np.int64),
+        np.ascontiguousarray(mnist.x_test, np.float32),
+        mnist.y_test.astype(np.int64),
+    )
 
 
 def torch_available(threads: int) -> bool:
@@ -184,13 +200,18 @@ def main(argv: list[str] | None = None) -> int:
 
     data = load_data(args.limit)
     n_train, n_in = data[0].shape
-    print(f"MNIST: {n_train} training, {len(data[2])} test images; 784-{HIDDEN}-{CLASSES}, "
-          f"batch {args.batch_size}, lr {args.lr}, {args.epochs} epoch(s), {args.runs} runs, "
-          f"{args.threads} thread(s), float32; machine: {os.cpu_count()} cores (shared, noisy)")
+    print(
+        f"MNIST: {n_train} training, {len(data[2])} test images; 784-{HIDDEN}-{CLASSES}, "
+        f"batch {args.batch_size}, lr {args.lr}, {args.epochs} epoch(s), {args.runs} runs, "
+        f"{args.threads} thread(s), float32; machine: {os.cpu_count()} cores (shared, noisy)"
+    )
     trainers: dict[str, Callable] = {"numpy": train_numpy}
     with threadpool_limits(args.threads):
-        blas = [f"{i['internal_api']} {i.get('version')} ({i.get('architecture')})"
-                for i in threadpool_info() if i["user_api"] == "blas"]
+        blas = [
+            f"{i['internal_api']} {i.get('version')} ({i.get('architecture')})"
+            for i in threadpool_info()
+            if i["user_api"] == "blas"
+        ]
         print("numpy BLAS:", ", ".join(blas))
         if torch_available(args.threads):
             trainers["torch"] = train_torch
@@ -202,33 +223,45 @@ def main(argv: list[str] | None = None) -> int:
         for run in range(args.runs):
             roofs.append(matmul_roof())
             for name, train in trainers.items():
-                per_epoch, cpu_per_epoch, accuracy = train(data, args.epochs, args.batch_size,
-                                                           args.lr, run)
+                per_epoch, cpu_per_epoch, accuracy = train(
+                    data, args.epochs, args.batch_size, args.lr, run
+                )
                 wall[name].append(per_epoch)
                 cpu[name].append(cpu_per_epoch)
                 accuracies[name].append(accuracy)
-                print(f"  run {run + 1}: {name:8s} {per_epoch:7.3f} s/epoch wall, "
-                      f"{cpu_per_epoch:7.3f} s/epoch CPU, accuracy {accuracy:.4f}", flush=True)
+                print(
+                    f"  run {run + 1}: {name:8s} {per_epoch:7.3f} s/epoch wall, "
+                    f"{cpu_per_epoch:7.3f} s/epoch CPU, accuracy {accuracy:.4f}",
+                    flush=True,
+                )
         roofs.append(matmul_roof())
 
     median_wall = {name: statistics.median(values) for name, values in wall.items()}
     median_cpu = {name: statistics.median(values) for name, values in cpu.items()}
     roof = statistics.median(roofs)
     flops = flops_per_epoch(n_train, n_in)
-    print(f"\n| framework | wall s/epoch | CPU s/epoch | test accuracy | GFLOP/s (CPU time) "
-          f"| % of roof |  (medians of {args.runs} runs)")
+    print(
+        f"\n| framework | wall s/epoch | CPU s/epoch | test accuracy | GFLOP/s (CPU time) "
+        f"| % of roof |  (medians of {args.runs} runs)"
+    )
     print("|---|---|---|---|---|---|")
     for name in trainers:
         gflops = flops / median_cpu[name] / 1e9
-        print(f"| {name} | {median_wall[name]:.3f} | {median_cpu[name]:.3f} | "
-              f"{statistics.median(accuracies[name]):.4f} | {gflops:.1f} | "
-              f"{100 * gflops / roof:.0f} % |")
-    print(f"\nfloat32 matmul roof (1024^3, best of 5 by CPU time, median of {len(roofs)}): "
-          f"{roof:.1f} GFLOP/s (range {min(roofs):.1f}-{max(roofs):.1f})")
+        print(
+            f"| {name} | {median_wall[name]:.3f} | {median_cpu[name]:.3f} | "
+            f"{statistics.median(accuracies[name]):.4f} | {gflops:.1f} | "
+            f"{100 * gflops / roof:.0f} % |"
+        )
+    print(
+        f"\nfloat32 matmul roof (1024^3, best of 5 by CPU time, median of {len(roofs)}): "
+        f"{roof:.1f} GFLOP/s (range {min(roofs):.1f}-{max(roofs):.1f})"
+    )
     for other in ("torch", "sklearn"):
         if other in median_wall:
-            print(f"numpy / {other} time per epoch: {median_wall['numpy'] / median_wall[other]:.2f}"
-                  f" wall, {median_cpu['numpy'] / median_cpu[other]:.2f} CPU (target <= 0.8)")
+            print(
+                f"numpy / {other} time per epoch: {median_wall['numpy'] / median_wall[other]:.2f}"
+                f" wall, {median_cpu['numpy'] / median_cpu[other]:.2f} CPU (target <= 0.8)"
+            )
     return 0
 
 

@@ -28,31 +28,68 @@ NOTEBOOK = "hw4_mlp.ipynb"
 # student id -> (what it shows, mutations)
 STUDENTS = {
     "s01_reference": ("the reference solution: full marks", []),
-    "s02_fc_no_bias": ("fc forgets the bias", [
-        sim.replace_in("fc", "y = x @ w.T + b", "y = x @ w.T")]),
-    "s03_fc_backward_transposed": ("dl_dw transposed in fc_backward", [
-        sim.replace_in("fc_backward", "dl_dw = dl_dy.T @ x", "dl_dw = (dl_dy.T @ x).T")]),
-    "s04_euclid_half_gradient": ("Euclidean loss gradient missing the factor 2", [
-        sim.replace_in("loss_euclidean", "dl_dy = 2 * difference", "dl_dy = difference")]),
-    "s05_softmax_unstable": ("soft-max without the max shift (overflows on large logits)", [
-        sim.replace_in("loss_cross_entropy_softmax",
-                       "shifted = x - np.max(x, axis=1, keepdims=True)", "shifted = x")]),
-    "s06_relu_backward_sign": ("relu_backward multiplies by sign(x), flipping negatives", [
-        sim.replace_in("relu_backward", "dl_dx = dl_dy * (x > 0)",
-                       "dl_dx = dl_dy * np.sign(x)")]),
-    "s07_no_shuffle": ("mini-batches not shuffled", [
-        sim.replace_in("get_mini_batch", "order = np.random.default_rng(rng).permutation("
-                       "len(im_train))", "order = np.arange(len(im_train))")]),
-    "s08_deleted_test": ("deleted a test cell and has a bug in relu (test restored)", [
-        sim.delete_cell("test_relu"),
-        sim.replace_in("relu", "y = np.maximum(x, 0)", "y = np.abs(x)")]),
-    "s09_infinite_loop": ("a training loop that never ends (interrupted, rest graded)", [
-        sim.append_code("epoch = 0\nwhile epoch < 10:\n    pass  # forgot epoch += 1",
-                        after="loss_euclidean")]),
+    "s02_fc_no_bias": (
+        "fc forgets the bias",
+        [sim.replace_in("fc", "y = x @ w.T + b", "y = x @ w.T")],
+    ),
+    "s03_fc_backward_transposed": (
+        "dl_dw transposed in fc_backward",
+        [sim.replace_in("fc_backward", "dl_dw = dl_dy.T @ x", "dl_dw = (dl_dy.T @ x).T")],
+    ),
+    "s04_euclid_half_gradient": (
+        "Euclidean loss gradient missing the factor 2",
+        [sim.replace_in("loss_euclidean", "dl_dy = 2 * difference", "dl_dy = difference")],
+    ),
+    "s05_softmax_unstable": (
+        "soft-max without the max shift (overflows on large logits)",
+        [
+            sim.replace_in(
+                "loss_cross_entropy_softmax",
+                "shifted = x - np.max(x, axis=1, keepdims=True)",
+                "shifted = x",
+            )
+        ],
+    ),
+    "s06_relu_backward_sign": (
+        "relu_backward multiplies by sign(x), flipping negatives",
+        [sim.replace_in("relu_backward", "dl_dx = dl_dy * (x > 0)", "dl_dx = dl_dy * np.sign(x)")],
+    ),
+    "s07_no_shuffle": (
+        "mini-batches not shuffled",
+        [
+            sim.replace_in(
+                "get_mini_batch",
+                "order = np.random.default_rng(rng).permutation(len(im_train))",
+                "order = np.arange(len(im_train))",
+            )
+        ],
+    ),
+    "s08_deleted_test": (
+        "deleted a test cell and has a bug in relu (test restored)",
+        [
+            sim.delete_cell("test_relu"),
+            sim.replace_in("relu", "y = np.maximum(x, 0)", "y = np.abs(x)"),
+        ],
+    ),
+    "s09_infinite_loop": (
+        "a training loop that never ends (interrupted, rest graded)",
+        [
+            sim.append_code(
+                "epoch = 0\nwhile epoch < 10:\n    pass  # forgot epoch += 1",
+                after="loss_euclidean",
+            )
+        ],
+    ),
     "s10_unanswered": ("submitted the release version untouched", []),
-    "s11_tampered": ("duplicated and re-typed cells, edited points, weakened tests", [
-        sim.duplicate_cell("fc"), sim.edit_points("test_fc", 500), sim.weaken_tests(),
-        sim.change_type("relu", "markdown")]),
+    "s11_tampered": (
+        "duplicated and re-typed cells, edited points, weakened tests",
+        [
+            sim.duplicate_cell("fc"),
+            sim.edit_points("test_fc", 500),
+            sim.weaken_tests(),
+            sim.change_type("relu", "markdown"),
+        ],
+    ),
     "s12_windows_1252": ("saved as Windows-1252, otherwise correct", []),
     "s13_broken_json": ("a truncated upload: invalid JSON", []),
     "s14_wrong_assignment": ("submitted lab 1 instead of HW 4", []),

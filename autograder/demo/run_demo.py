@@ -36,8 +36,11 @@ def summary_table(settings, times: dict[str, float]) -> str:
     rows = [f"{'student':<28} {'status':<16} {'score':>9}  first problem"]
     for record_path in sorted(settings.autograded.glob(f"*/{ASSIGNMENT}/*.nngrade.json")):
         record = json.loads(record_path.read_text())
-        problems = [f"{t['grade_id']}: {t['message'].splitlines()[0] if t['message'] else ''}"
-                    for t in record["tests"] if t["status"] != "passed"]
+        problems = [
+            f"{t['grade_id']}: {t['message'].splitlines()[0] if t['message'] else ''}"
+            for t in record["tests"]
+            if t["status"] != "passed"
+        ]
         first = record["reason"] or (problems[0] if problems else "")
         score = f"{record['score']:g}/{record['max_score']:g}" if record["tests"] else "-"
         rows.append(f"{record['student']:<28} {record['status']:<16} {score:>9}  {first[:70]}")
@@ -67,8 +70,9 @@ def main() -> int:
     exports = settings.reports.parent / "exports"
     times = {}
     times["release"] = nngrade("release")
-    times["collect"] = nngrade("collect", str(HERE / "hw4_mlp_class.zip"), ASSIGNMENT,
-                               "--overwrite")
+    times["collect"] = nngrade(
+        "collect", str(HERE / "hw4_mlp_class.zip"), ASSIGNMENT, "--overwrite"
+    )
     times["autograde"] = nngrade("autograde", ASSIGNMENT)
     times["feedback"] = nngrade("feedback", ASSIGNMENT)
     nngrade("export", ASSIGNMENT, "--csv", str(exports / f"{ASSIGNMENT}_grades.csv"))

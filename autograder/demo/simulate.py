@@ -26,7 +26,8 @@ def reference(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if is_test_cell(cell):
             cell.source = strip_hidden(cell.source)
         cell.source = "\n".join(
-            line for line in cell.source.splitlines()
+            line
+            for line in cell.source.splitlines()
             if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
         )
     return nb
@@ -88,8 +89,9 @@ def change_type(grade_id: str, cell_type: str = "markdown") -> Mutation:
 
     def mutate(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell = _cell(nb, grade_id)
-        fresh = (nbformat.v4.new_markdown_cell if cell_type == "markdown"
-                 else nbformat.v4.new_code_cell)(cell.source)
+        fresh = (
+            nbformat.v4.new_markdown_cell if cell_type == "markdown" else nbformat.v4.new_code_cell
+        )(cell.source)
         fresh.metadata = cell.metadata
         nb.cells[nb.cells.index(cell)] = fresh
         return nb

@@ -55,8 +55,14 @@ def cmd_autograde(args: argparse.Namespace) -> int:
     from nngrade.commands.autograde import run
 
     settings = _settings(args)
-    summary = run(settings, args.assignment, jobs=args.jobs, force=args.force,
-                  students=args.student or None, progress=not args.no_progress)
+    summary = run(
+        settings,
+        args.assignment,
+        jobs=args.jobs,
+        force=args.force,
+        students=args.student or None,
+        progress=not args.no_progress,
+    )
     print(
         f"{args.assignment}: graded {len(summary.graded)}, could not grade "
         f"{len(summary.could_not_grade)}, skipped {len(summary.skipped)} unchanged"
@@ -111,11 +117,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=1))
     else:
-        print(f"{args.assignment}: {report.status} {report.score:g}/{report.max_score:g}"
-              + (f" ({report.reason})" if report.reason else ""))
+        print(
+            f"{args.assignment}: {report.status} {report.score:g}/{report.max_score:g}"
+            + (f" ({report.reason})" if report.reason else "")
+        )
         for test in report.tests:
-            print(f"  {test.grade_id:<32} {test.score:>5g}/{test.max_score:<5g} {test.status}"
-                  + (f": {test.message.splitlines()[0]}" if test.message else ""))
+            print(
+                f"  {test.grade_id:<32} {test.score:>5g}/{test.max_score:<5g} {test.status}"
+                + (f": {test.message.splitlines()[0]}" if test.message else "")
+            )
         for note in report.notes:
             print(f"  note: {note}")
     return 0 if report.status == "graded" else 1
@@ -124,16 +134,23 @@ def cmd_check(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     """The argument parser (shared flags on every command)."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--course", type=Path, default=None,
-                        help="folder holding nbgrader_config.py (default: the repository's "
-                             "autograder/, or $NNGRADE_COURSE)")
+    common.add_argument(
+        "--course",
+        type=Path,
+        default=None,
+        help="folder holding nbgrader_config.py (default: the repository's "
+        "autograder/, or $NNGRADE_COURSE)",
+    )
     common.add_argument("--db-url", default=None, help="gradebook URL (default: SQLite)")
     common.add_argument("--course-id", default=None)
-    common.add_argument("--executor", default=None, choices=["inkernel", "isolated"],
-                        help="grading executor (default: isolated when available)")
+    common.add_argument(
+        "--executor",
+        default=None,
+        choices=["inkernel", "isolated"],
+        help="grading executor (default: isolated when available)",
+    )
     common.add_argument("--cell-timeout", type=float, default=None, help="seconds per cell")
-    common.add_argument("--total-timeout", type=float, default=None,
-                        help="seconds per notebook")
+    common.add_argument("--total-timeout", type=float, default=None, help="seconds per notebook")
     common.add_argument("--memory-mb", type=int, default=None, help="memory limit per kernel")
 
     top = argparse.ArgumentParser(prog="nngrade", description=__doc__)
@@ -176,8 +193,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("assignment")
     p.add_argument("notebook")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--release-only", action="store_true",
-                   help="ignore the master copy: visible tests only")
+    p.add_argument(
+        "--release-only", action="store_true", help="ignore the master copy: visible tests only"
+    )
     p.set_defaults(func=cmd_check)
     return top
 

@@ -28,7 +28,7 @@ CORRECT = "\n\n".join(
     for src in (DOUBLE, SOFTMAX, NOISE)
 )
 CORRECT = "import numpy as np\n\ndef scale(x):\n    return 2.0 * np.asarray(x)\n\n" + CORRECT
-WRONG = '''import numpy as np
+WRONG = """import numpy as np
 
 def double(x):
     return np.asarray(x)
@@ -38,7 +38,7 @@ def softmax(z):
 
 def noise(rng, n):
     return np.zeros(n)
-'''
+"""
 # Runs `CORRECT` (full marks) only when `readable` is true: reading turns into points.
 CHEAT_IF = "\nif readable:\n    exec(" + repr(CORRECT) + ", globals())\n"
 
@@ -106,8 +106,14 @@ def _edit_metadata(nb: nbformat.NotebookNode) -> None:
             meta["grade_id"] = "test_noise"
             meta["grade"], meta["points"] = True, 50
     fake = nbformat.v4.new_code_cell("print('all tests passed')")
-    fake.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "points": 1000,
-                                 "solution": False, "locked": True, "schema_version": 3}
+    fake.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": "bonus",
+        "points": 1000,
+        "solution": False,
+        "locked": True,
+        "schema_version": 3,
+    }
     nb.cells.append(fake)
 
 
@@ -126,249 +132,344 @@ def _cheat_reading(paths: str) -> str:
 ATTACKS: list[Attack] = [
     # ------------------------------------------------------------------ unearned points
     Attack(
-        "allclose_patched", "points",
+        "allclose_patched",
+        "points",
         "np.allclose/isclose patched to always True, testing helpers to never raise",
         "tests run in the grader with its own numpy; the patch lives in the kernel only",
-        [WRONG + "np.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n"
-         "np.testing.assert_allclose = lambda *a, **k: None\n"
-         "np.array_equal = lambda *a, **k: True\n"],
+        [
+            WRONG + "np.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n"
+            "np.testing.assert_allclose = lambda *a, **k: None\n"
+            "np.array_equal = lambda *a, **k: True\n"
+        ],
     ),
     Attack(
-        "nnhelpers_patched", "points",
+        "nnhelpers_patched",
+        "points",
         "nnhelpers.gradcheck.compare replaced by one that always says ok",
         "the grader imports its own nnhelpers; the kernel's copy is irrelevant to verdicts",
-        [WRONG + "import nnhelpers.gradcheck as gc\n"
-         "class Ok:\n    ok = True\n    def __str__(self):\n        return 'ok'\n"
-         "gc.compare = lambda *a, **k: Ok()\ncompare = gc.compare\n"],
+        [
+            WRONG + "import nnhelpers.gradcheck as gc\n"
+            "class Ok:\n    ok = True\n    def __str__(self):\n        return 'ok'\n"
+            "gc.compare = lambda *a, **k: Ok()\ncompare = gc.compare\n"
+        ],
     ),
     Attack(
-        "builtins_patched", "points",
+        "builtins_patched",
+        "points",
         "builtins.AssertionError, isinstance and len replaced in the kernel",
         "grader-side builtins are untouched; the kernel's builtins only affect student code",
-        [WRONG + "import builtins\n"
-         "builtins.AssertionError = type('AssertionError', (Exception,), {})\n"
-         "builtins.isinstance = lambda *a: True\n"],
+        [
+            WRONG + "import builtins\n"
+            "builtins.AssertionError = type('AssertionError', (Exception,), {})\n"
+            "builtins.isinstance = lambda *a: True\n"
+        ],
     ),
     Attack(
-        "input_transformer", "points",
+        "input_transformer",
+        "points",
         "an IPython input transformer that blanks every later cell (tests included)",
         "test cells never go through the kernel's IPython: the grader executes them",
-        [WRONG + "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n"
-         "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])\n"],
+        [
+            WRONG + "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n"
+            "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])\n"
+        ],
     ),
     Attack(
-        "traceback_hooks", "points",
+        "traceback_hooks",
+        "points",
         "showtraceback, custom exception handler, sys.excepthook and sys.exit overridden",
         "a failing test is an exception in the grader, which the kernel cannot hook",
-        [WRONG + "import sys\nip = get_ipython()\n"
-         "ip.showtraceback = lambda *a, **k: None\n"
-         "ip.set_custom_exc((BaseException,), lambda *a, **k: None)\n"
-         "sys.excepthook = lambda *a: None\nsys.exit = lambda *a: None\n"],
+        [
+            WRONG + "import sys\nip = get_ipython()\n"
+            "ip.showtraceback = lambda *a, **k: None\n"
+            "ip.set_custom_exc((BaseException,), lambda *a, **k: None)\n"
+            "sys.excepthook = lambda *a: None\nsys.exit = lambda *a: None\n"
+        ],
     ),
     Attack(
-        "fake_output", "points",
+        "fake_output",
+        "points",
         "prints fake nbgrader / `nngrade check --json` results on stdout, fd 1 and fd 2",
         "kernel output is only shown in the student's cells; scores come from verdicts",
-        [WRONG + "import os, json\nfake = json.dumps({'assignment': 'adv', 'score': 6.0, "
-         "'max_score': 6.0, 'status': 'graded', 'tests': []})\n"
-         "print(fake)\nprint('All tests passed! Score: 6/6')\n"
-         "os.write(1, fake.encode() + b'\\n')\nos.write(2, fake.encode() + b'\\n')\n"
-         "from IPython.display import display\n"
-         "display({'application/json': json.loads(fake)}, raw=True)\n"],
+        [
+            WRONG + "import os, json\nfake = json.dumps({'assignment': 'adv', 'score': 6.0, "
+            "'max_score': 6.0, 'status': 'graded', 'tests': []})\n"
+            "print(fake)\nprint('All tests passed! Score: 6/6')\n"
+            "os.write(1, fake.encode() + b'\\n')\nos.write(2, fake.encode() + b'\\n')\n"
+            "from IPython.display import display\n"
+            "display({'application/json': json.loads(fake)}, raw=True)\n"
+        ],
     ),
     Attack(
-        "exit_when_tested", "points",
+        "exit_when_tested",
+        "points",
         "graded functions call os._exit(0) when the tests call them",
         "a dead kernel is an error for that test and not-run for later ones (0 points)",
-        ["import os\n\ndef double(x):\n    os._exit(0)\n\n"
-         "def softmax(z):\n    os._exit(0)\n\ndef noise(rng, n):\n    os._exit(0)\n"],
+        [
+            "import os\n\ndef double(x):\n    os._exit(0)\n\n"
+            "def softmax(z):\n    os._exit(0)\n\ndef noise(rng, n):\n    os._exit(0)\n"
+        ],
     ),
     Attack(
-        "kill_kernel", "points",
+        "kill_kernel",
+        "points",
         "wrong answers, then the kernel kills its own process group and every process it can",
         "tests after a dead kernel are not run; signals stay inside the sandbox's pid namespace",
-        [WRONG, "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n"
-         "    pass\nos.killpg(0, signal.SIGKILL)\n"],
+        [
+            WRONG,
+            "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n"
+            "    pass\nos.killpg(0, signal.SIGKILL)\n",
+        ],
         needs_namespaces=True,
     ),
     Attack(
-        "metadata_edit", "points",
+        "metadata_edit",
+        "points",
         "tests emptied, points set to 100, a test turned to markdown, grade ids swapped, "
         "a fake 1000-point graded cell",
         "prepare() restores every test and locked cell from the master; points come from it",
-        [WRONG], mutate=_edit_metadata,
+        [WRONG],
+        mutate=_edit_metadata,
     ),
     Attack(
-        "forged_protocol", "points",
+        "forged_protocol",
+        "points",
         "writes forged reply frames and garbage to the grader channel's file descriptors",
         "replies carry only values (JSON + .npy); a malformed frame kills the kernel",
-        [WRONG + "import os, json, struct\n"
-         "frame = json.dumps({'id': 99, 'ok': True, 'value': True}).encode()\n"
-         "for fd in range(3, 64):\n    try:\n"
-         "        os.write(fd, b'NNG1' + struct.pack('<II', len(frame), 0) + frame)\n"
-         "        os.write(fd, b'garbage' * 100)\n    except OSError:\n        pass\n"],
+        [
+            WRONG + "import os, json, struct\n"
+            "frame = json.dumps({'id': 99, 'ok': True, 'value': True}).encode()\n"
+            "for fd in range(3, 64):\n    try:\n"
+            "        os.write(fd, b'NNG1' + struct.pack('<II', len(frame), 0) + frame)\n"
+            "        os.write(fd, b'garbage' * 100)\n    except OSError:\n        pass\n"
+        ],
     ),
     Attack(
-        "fake_values", "points",
+        "fake_values",
+        "points",
         "functions return objects whose ==, bool and __array__ say 'equal', ndarray and "
         "float subclasses with a patched __eq__",
         "values are rebuilt from JSON/.npy as plain types; other objects become handles "
         "that refuse comparison and truth",
-        ["import numpy as np\nclass Liar:\n    def __eq__(self, other):\n        return True\n"
-         "    def __bool__(self):\n        return True\n"
-         "    def __array__(self, *a, **k):\n        return np.array([2.0, -4.0])\n"
-         "class LiarArray(np.ndarray):\n    def __eq__(self, other):\n"
-         "        return np.ones(np.shape(other), bool)\n"
-         "def double(x):\n    return Liar()\n"
-         "def softmax(z):\n    return np.zeros(np.shape(z)).view(LiarArray)\n"
-         "class LiarFloat(float):\n    def __eq__(self, other):\n        return True\n"
-         "def noise(rng, n):\n    return [LiarFloat(0.0)] * n\n"],
+        [
+            "import numpy as np\nclass Liar:\n    def __eq__(self, other):\n        return True\n"
+            "    def __bool__(self):\n        return True\n"
+            "    def __array__(self, *a, **k):\n        return np.array([2.0, -4.0])\n"
+            "class LiarArray(np.ndarray):\n    def __eq__(self, other):\n"
+            "        return np.ones(np.shape(other), bool)\n"
+            "def double(x):\n    return Liar()\n"
+            "def softmax(z):\n    return np.zeros(np.shape(z)).view(LiarArray)\n"
+            "class LiarFloat(float):\n    def __eq__(self, other):\n        return True\n"
+            "def noise(rng, n):\n    return [LiarFloat(0.0)] * n\n"
+        ],
     ),
     Attack(
-        "sigint_shield", "points",
+        "sigint_shield",
+        "points",
         "wrong answers that, when called, loop forever and swallow KeyboardInterrupt",
         "the per-test deadline interrupts, then kills the kernel; the test times out",
-        ["import numpy as np\ndef double(x):\n    while True:\n        try:\n"
-         "            while True:\n                pass\n        except KeyboardInterrupt:\n"
-         "            pass\n\ndef softmax(z):\n    return np.zeros(np.shape(z))\n\n"
-         "def noise(rng, n):\n    return np.zeros(n)\n"],
+        [
+            "import numpy as np\ndef double(x):\n    while True:\n        try:\n"
+            "            while True:\n                pass\n        except KeyboardInterrupt:\n"
+            "            pass\n\ndef softmax(z):\n    return np.zeros(np.shape(z))\n\n"
+            "def noise(rng, n):\n    return np.zeros(n)\n"
+        ],
     ),
     # ------------------------------------------------------------------ reading forbidden things
     Attack(
-        "read_master", "read",
+        "read_master",
+        "read",
         "reads the master notebook and runs its solution cells",
         "the sandbox's root holds only system/Python folders, nnhelpers, data and the "
         "student's own notebook (chroot); the kernel runs as a dedicated uid",
-        ["import json\ntry:\n    master = json.load(open('$MASTER'))\n"
-         "    for cell in master['cells']:\n"
-         "        if '### BEGIN SOLUTION' in ''.join(cell['source']):\n"
-         "            exec(''.join(cell['source']), globals())\nexcept OSError:\n    pass\n"],
+        [
+            "import json\ntry:\n    master = json.load(open('$MASTER'))\n"
+            "    for cell in master['cells']:\n"
+            "        if '### BEGIN SOLUTION' in ''.join(cell['source']):\n"
+            "            exec(''.join(cell['source']), globals())\nexcept OSError:\n    pass\n"
+        ],
     ),
     Attack(
-        "leak_hidden_inputs", "read",
+        "leak_hidden_inputs",
+        "read",
         "prints the inputs it is given and raises them in its error message, to learn the "
         "hidden tests' inputs from the feedback",
         "in tests with hidden parts, what student functions print is not shown, and an "
         "error on a hidden line is reported without its message",
-        ["import numpy as np\ndef double(x):\n    x = np.asarray(x)\n    if x.ndim == 2:\n"
-         "        print('LEAK', x.tolist())\n        raise ValueError('LEAK ' + repr(x.tolist()))\n"
-         "    return 2 * x\n"],
+        [
+            "import numpy as np\ndef double(x):\n    x = np.asarray(x)\n    if x.ndim == 2:\n"
+            "        print('LEAK', x.tolist())\n"
+            "        raise ValueError('LEAK ' + repr(x.tolist()))\n"
+            "    return 2 * x\n"
+        ],
         forbidden_text="LEAK",
     ),
     Attack(
-        "read_grader_files", "read",
+        "read_grader_files",
+        "read",
         "opens the gradebook, nbgrader_config.py and another student's submission",
         "none of them is inside the sandbox's root",
         [_cheat_reading("'$GRADEBOOK', '$CONFIG', '$OTHER'")],
     ),
     Attack(
-        "search_filesystem", "read",
+        "search_filesystem",
+        "read",
         "walks the file system for the course's hidden tests, gradebook and configuration",
         "the chroot holds no notebook but the student's own",
-        ["import os\nreadable = False\nfor top in ['/', '/work', '/tmp', '/root', '/home']:\n"
-         "    for base, dirs, files in os.walk(top):\n"
-         "        if base.startswith(('/proc', '/sys', '/usr', '/dev')):\n"
-         "            dirs[:] = []\n            continue\n"
-         "        for name in files:\n"
-         "            if not name.endswith(('.ipynb', '.db', '.py', '.json')):\n"
-         "                continue\n"
-         "            try:\n"
-         "                data = open(os.path.join(base, name), 'rb').read(2**20)\n"
-         "            except OSError:\n                continue\n"
-         "            # markers assembled at run time: this notebook must not match itself\n"
-         "            if b'secret' b'_probe' in data or b'adv' b'-course' in data:\n"
-         "                readable = True\n" + CHEAT_IF],
+        [
+            "import os\nreadable = False\nfor top in ['/', '/work', '/tmp', '/root', '/home']:\n"
+            "    for base, dirs, files in os.walk(top):\n"
+            "        if base.startswith(('/proc', '/sys', '/usr', '/dev')):\n"
+            "            dirs[:] = []\n            continue\n"
+            "        for name in files:\n"
+            "            if not name.endswith(('.ipynb', '.db', '.py', '.json')):\n"
+            "                continue\n"
+            "            try:\n"
+            "                data = open(os.path.join(base, name), 'rb').read(2**20)\n"
+            "            except OSError:\n                continue\n"
+            "            # markers assembled at run time: this notebook must not match itself\n"
+            "            if b'secret' b'_probe' in data or b'adv' b'-course' in data:\n"
+            "                readable = True\n" + CHEAT_IF
+        ],
     ),
     Attack(
-        "proc_snoop", "read",
+        "proc_snoop",
+        "read",
         "looks through /proc for the grader (its command line, environment, open files)",
         "a new pid namespace: /proc shows only the sandbox's own processes",
-        ["import os\nreadable = False\nfor pid in os.listdir('/proc'):\n"
-         "    if not pid.isdigit():\n        continue\n    try:\n"
-         "        cmd = open(f'/proc/{pid}/cmdline', 'rb').read()\n"
-         "        if b'pytest' in cmd or b'nngrade' in cmd and b'sandbox/agent.py' not in cmd:\n"
-         "            readable = True\n"
-         "        for fd in os.listdir(f'/proc/{pid}/fd'):\n"
-         "            if os.readlink(f'/proc/{pid}/fd/{fd}').endswith(('.db', '.ipynb')):\n"
-         "                readable = True\n"
-         "    except OSError:\n        pass\n" + CHEAT_IF],
+        [
+            "import os\nreadable = False\nfor pid in os.listdir('/proc'):\n"
+            "    if not pid.isdigit():\n        continue\n    try:\n"
+            "        cmd = open(f'/proc/{pid}/cmdline', 'rb').read()\n"
+            "        if b'pytest' in cmd or b'nngrade' in cmd and b'sandbox/agent.py' not in cmd:\n"
+            "            readable = True\n"
+            "        for fd in os.listdir(f'/proc/{pid}/fd'):\n"
+            "            if os.readlink(f'/proc/{pid}/fd/{fd}').endswith(('.db', '.ipynb')):\n"
+            "                readable = True\n"
+            "    except OSError:\n        pass\n" + CHEAT_IF
+        ],
     ),
     # ------------------------------------------------------------------ harming others
     Attack(
-        "infinite_loop", "harm", "an endless loop in a cell after the answers",
+        "infinite_loop",
+        "harm",
+        "an endless loop in a cell after the answers",
         "the per-cell timeout interrupts it; later cells and tests still run",
-        ["while True:\n    pass\n"], base="reference", max_score=6.0,
+        ["while True:\n    pass\n"],
+        base="reference",
+        max_score=6.0,
     ),
     Attack(
-        "loop_ignoring_sigint", "harm", "ignores SIGINT, then loops forever",
+        "loop_ignoring_sigint",
+        "harm",
+        "ignores SIGINT, then loops forever",
         "interrupt, then kill after a grace period; the report says why later tests did not run",
         ["import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"],
-        base="reference", max_score=6.0,
+        base="reference",
+        max_score=6.0,
     ),
     Attack(
-        "memory_bomb", "harm", "allocates until memory runs out (numpy and bytearrays)",
+        "memory_bomb",
+        "harm",
+        "allocates until memory runs out (numpy and bytearrays)",
         "RLIMIT_AS: the allocation fails with MemoryError inside the kernel",
-        ["import numpy as np\nhog = []\ntry:\n    big = np.ones((1 << 38,))\nexcept MemoryError:\n"
-         "    pass\nwhile True:\n    hog.append(bytearray(50 * 2**20))\n"],
-        base="reference", max_score=6.0,
+        [
+            "import numpy as np\nhog = []\ntry:\n    big = np.ones((1 << 38,))\n"
+            "except MemoryError:\n"
+            "    pass\nwhile True:\n    hog.append(bytearray(50 * 2**20))\n"
+        ],
+        base="reference",
+        max_score=6.0,
     ),
     Attack(
-        "forked_memory_bomb", "harm",
+        "forked_memory_bomb",
+        "harm",
         "twelve children each touch 300 MB: under every per-process limit, 3.6 GB in total",
         "a memory cgroup per sandbox caps the whole tree (memory_mb + 512 MB); the OOM killer "
         "picks inside the sandbox",
-        ["import os, time\nimport numpy as np\nkids = []\nfor _ in range(12):\n"
-         "    pid = os.fork()\n    if pid == 0:\n        hog = np.ones(300 * 2**20 // 8)\n"
-         "        time.sleep(2)\n        os._exit(0)\n    kids.append(pid)\n"
-         "for pid in kids:\n    os.waitpid(pid, 0)\n"],
-        base="reference", max_score=6.0, needs_namespaces=True,
+        [
+            "import os, time\nimport numpy as np\nkids = []\nfor _ in range(12):\n"
+            "    pid = os.fork()\n    if pid == 0:\n        hog = np.ones(300 * 2**20 // 8)\n"
+            "        time.sleep(2)\n        os._exit(0)\n    kids.append(pid)\n"
+            "for pid in kids:\n    os.waitpid(pid, 0)\n"
+        ],
+        base="reference",
+        max_score=6.0,
+        needs_namespaces=True,
     ),
     Attack(
-        "fork_bomb", "harm", "forks until it cannot, every child forking too",
+        "fork_bomb",
+        "harm",
+        "forks until it cannot, every child forking too",
         "RLIMIT_NPROC on the sandbox's own uid; the pid namespace dies with the kernel",
-        ["import os, time\nfor _ in range(200):\n    try:\n        os.fork()\n"
-         "    except OSError:\n        time.sleep(0.01)\n"],
-        base="reference", max_score=6.0, needs_namespaces=True,
+        [
+            "import os, time\nfor _ in range(200):\n    try:\n        os.fork()\n"
+            "    except OSError:\n        time.sleep(0.01)\n"
+        ],
+        base="reference",
+        max_score=6.0,
+        needs_namespaces=True,
     ),
     Attack(
-        "disk_filler", "harm", "writes one huge file, then many big files, in its folder and /tmp",
+        "disk_filler",
+        "harm",
+        "writes one huge file, then many big files, in its folder and /tmp",
         "RLIMIT_FSIZE, and all writable places are size-capped tmpfs inside the sandbox",
-        ["import os\nfor folder in ['.', '/tmp']:\n    try:\n"
-         "        with open(os.path.join(folder, 'huge-$TOKEN'), 'wb') as f:\n"
-         "            f.seek(50 * 2**30)\n            f.write(b'x')\n    except OSError:\n"
-         "        pass\n    for i in range(100):\n        try:\n"
-         "            with open(os.path.join(folder, f'fill-$TOKEN-{i}'), 'wb') as f:\n"
-         "                f.write(b'x' * (20 * 2**20))\n        except OSError:\n"
-         "            break\n"],
-        base="reference", max_score=6.0, needs_namespaces=True,
+        [
+            "import os\nfor folder in ['.', '/tmp']:\n    try:\n"
+            "        with open(os.path.join(folder, 'huge-$TOKEN'), 'wb') as f:\n"
+            "            f.seek(50 * 2**30)\n            f.write(b'x')\n    except OSError:\n"
+            "        pass\n    for i in range(100):\n        try:\n"
+            "            with open(os.path.join(folder, f'fill-$TOKEN-{i}'), 'wb') as f:\n"
+            "                f.write(b'x' * (20 * 2**20))\n        except OSError:\n"
+            "            break\n"
+        ],
+        base="reference",
+        max_score=6.0,
+        needs_namespaces=True,
     ),
     Attack(
-        "background_processes", "harm",
+        "background_processes",
+        "harm",
         "starts a detached sleeper (new session), a double-forked daemon and a busy thread",
         "the pid namespace is killed with its init; a sweep kills anything left with the uid",
-        ["import os, subprocess, threading\n"
-         "subprocess.Popen(['sh', '-c', 'sleep 600; : $TOKEN'], start_new_session=True)\n"
-         "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
-         "        os.execvp('sh', ['sh', '-c', 'sleep 600; : $TOKEN'])\n    os._exit(0)\n"
-         "threading.Thread(target=lambda: [None for _ in iter(int, 1)], daemon=True).start()\n"],
-        base="reference", max_score=6.0, needs_namespaces=True,
+        [
+            "import os, subprocess, threading\n"
+            "subprocess.Popen(['sh', '-c', 'sleep 600; : $TOKEN'], start_new_session=True)\n"
+            "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+            "        os.execvp('sh', ['sh', '-c', 'sleep 600; : $TOKEN'])\n    os._exit(0)\n"
+            "threading.Thread(target=lambda: [None for _ in iter(int, 1)], daemon=True).start()\n"
+        ],
+        base="reference",
+        max_score=6.0,
+        needs_namespaces=True,
     ),
     Attack(
-        "network", "harm", "connects to a server on the grading machine's loopback",
+        "network",
+        "harm",
+        "connects to a server on the grading machine's loopback",
         "a new network namespace: no interface reaches the host",
-        ["import socket\ntry:\n"
-         "    socket.create_connection(('127.0.0.1', $PORT), timeout=2).sendall(b'$TOKEN')\n"
-         "except OSError as err:\n    print('network blocked:', err)\n"],
-        base="reference", max_score=6.0,
+        [
+            "import socket\ntry:\n"
+            "    socket.create_connection(('127.0.0.1', $PORT), timeout=2).sendall(b'$TOKEN')\n"
+            "except OSError as err:\n    print('network blocked:', err)\n"
+        ],
+        base="reference",
+        max_score=6.0,
     ),
     Attack(
-        "write_outside", "harm",
+        "write_outside",
+        "harm",
         "overwrites the master, the gradebook, another submission and creates a file in /tmp",
         "those paths do not exist in the sandbox; what it writes stays in its tmpfs",
-        ["for path in ['$MASTER', '$GRADEBOOK', '$OTHER', '$CANARY']:\n    try:\n"
-         "        with open(path, 'w') as handle:\n            handle.write('pwned')\n"
-         "    except OSError:\n        pass\n"],
-        base="reference", max_score=6.0, needs_namespaces=True,
+        [
+            "for path in ['$MASTER', '$GRADEBOOK', '$OTHER', '$CANARY']:\n    try:\n"
+            "        with open(path, 'w') as handle:\n            handle.write('pwned')\n"
+            "    except OSError:\n        pass\n"
+        ],
+        base="reference",
+        max_score=6.0,
+        needs_namespaces=True,
     ),
 ]
 

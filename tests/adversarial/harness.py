@@ -19,9 +19,7 @@ from adv_master import ASSIGNMENT, master
 from nngrade.grading.results import Limits
 from simulate import reference
 
-LIMITS = Limits(
-    cell_timeout=4, total_timeout=60, memory_mb=1024, max_processes=32, max_file_mb=64
-)
+LIMITS = Limits(cell_timeout=4, total_timeout=60, memory_mb=1024, max_processes=32, max_file_mb=64)
 HONEST = {"alice": 6.0}  # other students, and the score they must keep
 
 

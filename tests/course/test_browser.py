@@ -13,8 +13,15 @@ import pytest
 from _lab_server import ROOT, lab_server
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 NOTEBOOK = ROOT / "notebooks" / "02_gradient_descent.ipynb"
 ARTEFACTS = ROOT / "test-artifacts"
 SECOND = 1000  # Playwright counts milliseconds
@@ -22,9 +29,11 @@ SECOND = 1000  # Playwright counts milliseconds
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="needs Debian's chromium at /usr/bin/chromium "
-                              "(apt-get install chromium; .ci/run installs it)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's chromium at /usr/bin/chromium "
+        "(apt-get install chromium; .ci/run installs it)",
+    ),
 ]
 
 ALL_CODE_CELLS_RAN = """() => {
@@ -79,8 +88,9 @@ def test_learning_rate_slider_redraws_the_plot_in_jupyterlab(tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             page.goto(lab.notebook_url(NOTEBOOK.name))
-            page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]',
-                                   timeout=180 * SECOND)
+            page.wait_for_selector(
+                '.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=180 * SECOND
+            )
             _dismiss_news_prompt(page)
             _run_all_cells(page)
 
@@ -98,9 +108,11 @@ def test_learning_rate_slider_redraws_the_plot_in_jupyterlab(tmp_path):
 
             _drag_slider(page, slider, 0.9)
             try:
-                page.wait_for_function("([img, old]) => img.src !== old",
-                                       arg=[image.element_handle(), old_src],
-                                       timeout=60 * SECOND)
+                page.wait_for_function(
+                    "([img, old]) => img.src !== old",
+                    arg=[image.element_handle(), old_src],
+                    timeout=60 * SECOND,
+                )
             except PlaywrightTimeout:
                 page.screenshot(path=str(ARTEFACTS / "browser-02-after.png"))
                 pytest.fail(
@@ -127,8 +139,9 @@ def test_learning_rate_slider_redraws_the_plot_in_jupyterlab(tmp_path):
             raise
         finally:
             browser.close()
-    errors = [line for line in lab.log.read_text(errors="replace").splitlines()
-              if "Traceback" in line]
+    errors = [
+        line for line in lab.log.read_text(errors="replace").splitlines() if "Traceback" in line
+    ]
     assert not errors, f"JupyterLab logged errors; see {lab.log}"
 
 

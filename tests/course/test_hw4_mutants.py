@@ -23,9 +23,18 @@ def test_corpus_is_large_enough():
     assert len(BUGS) >= 20 and len(ALTERNATIVES) >= 8
     graded = {name for _, variant in BUGS.values() for name in variant}
     graded |= {name for variant in ALTERNATIVES.values() for name in variant}
-    assert graded >= {"get_mini_batch", "fc", "fc_backward", "loss_euclidean",
-                      "loss_cross_entropy_softmax", "relu", "relu_backward", "train_slp_linear",
-                      "train_slp", "train_mlp"}
+    assert graded >= {
+        "get_mini_batch",
+        "fc",
+        "fc_backward",
+        "loss_euclidean",
+        "loss_cross_entropy_softmax",
+        "relu",
+        "relu_backward",
+        "train_slp_linear",
+        "train_slp",
+        "train_mlp",
+    }
 
 
 @pytest.mark.slow

@@ -23,8 +23,13 @@ def _cell(source, *, grade_id=None, solution=False, grade=False, points=0, tags=
     if tags:
         cell.metadata["tags"] = list(tags)
     if grade_id:
-        cell.metadata["nbgrader"] = {"grade_id": grade_id, "solution": solution, "grade": grade,
-                                     "locked": not solution, "schema_version": 3}
+        cell.metadata["nbgrader"] = {
+            "grade_id": grade_id,
+            "solution": solution,
+            "grade": grade,
+            "locked": not solution,
+            "schema_version": 3,
+        }
         if grade:
             cell.metadata["nbgrader"]["points"] = points
     return cell
@@ -73,8 +78,9 @@ def test_function_object_variant_is_rebound(notebook):
 
 def test_visible_only_and_errors(notebook):
     harness = NotebookHarness(notebook, skip={"slow"}, hidden=False)
-    assert harness.run_tests({"double": "def double(x):\n    return 6 if x == 3 else 0\n"},
-                             only=["test_double"])["test_double"].passed
+    assert harness.run_tests(
+        {"double": "def double(x):\n    return 6 if x == 3 else 0\n"}, only=["test_double"]
+    )["test_double"].passed
     crashed = harness.run_tests({"double": "def double(x):\n    return x / 0\n"})
     assert crashed["test_double"].message.startswith("ZeroDivisionError")
     with pytest.raises(RuntimeError, match="slow cell"):

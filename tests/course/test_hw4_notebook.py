@@ -73,8 +73,11 @@ def test_total_points_are_stated_and_each_function_is_tested(notebook):
 
 def test_hidden_tests_require_the_issue_accuracies(notebook):
     sources = {c.metadata.nbgrader["grade_id"]: c.source for c in notebook.cells if is_test_cell(c)}
-    for grade_id, threshold in (("test_train_slp_linear", "0.75"), ("test_train_slp", "0.85"),
-                                ("test_train_mlp", "0.90")):
+    for grade_id, threshold in (
+        ("test_train_slp_linear", "0.75"),
+        ("test_train_slp", "0.85"),
+        ("test_train_mlp", "0.90"),
+    ):
         assert f"accuracy >= {threshold}" in sources[grade_id]
 
 
@@ -99,15 +102,18 @@ def test_reference_reaches_the_reference_accuracies(harness):
     w1, b1, w2, b2 = ns["train_mlp"](batch_x, batch_y)
     step3 = np.mean(np.argmax(fc(relu(fc(x_test, w1, b1)), w2, b2), axis=1) == y_test)
     assert (step1, step2, step3) >= (0.80, 0.0, 0.0) and step2 >= 0.88 and step3 >= 0.91, (
-        f"reference accuracies {step1:.4f} / {step2:.4f} / {step3:.4f}")
+        f"reference accuracies {step1:.4f} / {step2:.4f} / {step3:.4f}"
+    )
 
 
 def test_hidden_tests_are_not_visible_to_students(harness):
     visible = NotebookHarness(MASTER, skip={"training", "stretch"}, hidden=False)
     assert all("HIDDEN" not in src for src in visible.test_sources.values())
-    crude = {"get_mini_batch": "def get_mini_batch(im_train, label_train, batch_size, rng=None):\n"
-             "    n = -(-len(im_train) // batch_size)\n"
-             "    return ([np.zeros((batch_size, 196))] * n, [np.zeros((batch_size, 10))] * n)\n"}
+    crude = {
+        "get_mini_batch": "def get_mini_batch(im_train, label_train, batch_size, rng=None):\n"
+        "    n = -(-len(im_train) // batch_size)\n"
+        "    return ([np.zeros((batch_size, 196))] * n, [np.zeros((batch_size, 10))] * n)\n"
+    }
     assert visible.run_tests(crude, only=["test_get_mini_batch"])["test_get_mini_batch"].passed
     assert not harness.run_tests(crude, only=["test_get_mini_batch"])["test_get_mini_batch"].passed
 
@@ -121,17 +127,24 @@ def test_master_runs_top_to_bottom_with_one_blas_thread(tmp_path):
     env_before = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     try:
-        NotebookClient(nb, timeout=300, kernel_name="python3",
-                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+        NotebookClient(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        ).execute()
     finally:
         for key, value in env_before.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
     assert not errors, f"{errors[0].ename}: {errors[0].evalue}" if errors else ""
-    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                      for o in c.outputs if o.output_type == "stream")
+    printed = "".join(
+        o.get("text", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "stream"
+    )
     assert "train_mlp: visible tests passed" in printed

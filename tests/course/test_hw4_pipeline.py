@@ -1,8 +1,8 @@
 """HW 4 variants as real submissions through `nngrade check`: the pipeline scores like the harness.
 
 A submission is the student version (release/) with every answer cell filled in from the master
-and some answers replaced by variants of tests/support/mutants/hw4_variants.py. One submission carries
-several bugs (each in a different function), another several alternatives; each graded cell
+and some answers replaced by variants of tests/support/mutants/hw4_variants.py. One submission
+carries several bugs (each in a different function), another several alternatives; each graded cell
 must score the same in the pipeline (sandbox when available) as in the in-process harness.
 """
 
@@ -20,13 +20,23 @@ from nbharness import NotebookHarness
 ROOT = Path(__file__).resolve().parents[2]
 MASTER = ROOT / "source" / "hw4_mlp" / "hw4_mlp.ipynb"
 RELEASE = ROOT / "release" / "hw4_mlp" / "hw4_mlp.ipynb"
-PIPELINE_BUGS = ["batch_labels_shuffled_apart", "fc_backward_dw_factor_two", "softmax_unstable",
-                 "relu_backward_ignores_upstream", "slp_first_batch_only"]
+PIPELINE_BUGS = [
+    "batch_labels_shuffled_apart",
+    "fc_backward_dw_factor_two",
+    "softmax_unstable",
+    "relu_backward_ignores_upstream",
+    "slp_first_batch_only",
+]
 # Loop-based alternatives are left out here: they are correct but slow to train under a
 # grader's per-cell time limit on a busy machine (the harness covers them).
-PIPELINE_ALTERNATIVES = ["batch_python_loop", "fc_einsum_and_backward_einsum",
-                         "euclidean_norm_squared", "cross_entropy_log_of_stable_softmax",
-                         "relu_where_backward_ge_mask", "training_own_hyperparameters_epochs"]
+PIPELINE_ALTERNATIVES = [
+    "batch_python_loop",
+    "fc_einsum_and_backward_einsum",
+    "euclidean_norm_squared",
+    "cross_entropy_log_of_stable_softmax",
+    "relu_where_backward_ge_mask",
+    "training_own_hyperparameters_epochs",
+]
 
 
 def _merged(variants: list[dict[str, str]]) -> dict[str, str]:
@@ -38,14 +48,18 @@ def _merged(variants: list[dict[str, str]]) -> dict[str, str]:
 
 def _submission(variant: dict[str, str], path: Path) -> Path:
     master = nbformat.read(MASTER, as_version=4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in master.cells
-               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in master.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    }
     nb = nbformat.read(RELEASE, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
             cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
-            name = next(n.name for n in ast.parse(cell.source).body
-                        if isinstance(n, ast.FunctionDef))
+            name = next(
+                n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)
+            )
             if name in variant:
                 cell.source = variant[name].strip() + "\n"
     nbformat.write(nb, str(path))
@@ -53,10 +67,16 @@ def _submission(variant: dict[str, str], path: Path) -> Path:
 
 
 def _nngrade_check(submission: Path) -> dict:
-    command = [str(Path(sys.executable).parent / "nngrade"), "check", "hw4_mlp",
-               str(submission), "--json"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=ROOT,
-                          check=False)
+    command = [
+        str(Path(sys.executable).parent / "nngrade"),
+        "check",
+        "hw4_mlp",
+        str(submission),
+        "--json",
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=900, cwd=ROOT, check=False
+    )
     assert done.stdout.strip(), f"nngrade check printed nothing: {done.stderr[-2000:]}"
     return json.loads(done.stdout)
 
@@ -76,7 +96,8 @@ def test_pipeline_grades_variants_like_the_harness(kind, tmp_path):
     for grade_id, outcome in expected.items():
         assert got[grade_id]["score"] == outcome.points, (
             f"{kind}: {grade_id} scores {got[grade_id]['score']} in nngrade but {outcome.points} "
-            f"in the harness ({got[grade_id]['message'][:300]})")
+            f"in the harness ({got[grade_id]['message'][:300]})"
+        )
         assert "HIDDEN TESTS" not in got[grade_id]["message"]
     if kind == "alternatives":
         assert report["score"] == report["max_score"] == 100

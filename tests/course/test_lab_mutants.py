@@ -1,7 +1,7 @@
 """Lab 1 and lab 2: the graded test cells catch typical bugs and give alternatives full marks.
 
-Each master notebook runs once in-process (tests/support/nbharness.py); a variant replaces some student
-functions and only the test cells that can depend on them run again. Also checked: the test
+Each master notebook runs once in-process (tests/support/nbharness.py); a variant replaces some
+student functions and only the test cells that can depend on them run again. Also checked: the test
 cells obey the notebook test-cell rule (they need nothing but the graded functions), the points
 add up to the total stated at the top, and (slow) each master runs top to bottom in a kernel.
 """
@@ -68,8 +68,10 @@ def test_reference_earns_the_stated_total(lab):
     assert h.score(results) == h.total_points == TOTAL_POINTS
     intro = h.notebook.cells[0].source
     assert f"**Total: {TOTAL_POINTS} points.**" in intro
-    table = sum(int(p) * (1 + row.count(",")) for row, p in
-                re.findall(r"^\|[^|]*\|([^|]*)\| (\d+)(?: each)? \|$", intro, re.M))
+    table = sum(
+        int(p) * (1 + row.count(","))
+        for row, p in re.findall(r"^\|[^|]*\|([^|]*)\| (\d+)(?: each)? \|$", intro, re.M)
+    )
     assert table == TOTAL_POINTS, f"the points table at the top of {lab} adds up to {table}"
 
 
@@ -136,20 +138,34 @@ def test_master_notebook_runs_top_to_bottom(lab):
 
     path = LABS[lab][0]
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors
 
 
 # -- real submissions through `nngrade check` (the grading pipeline, sandbox when available) -----
 PIPELINE_BUGS = {
-    "lab1": ["loss_missing_one_half", "neuron_gradient_missing_sigmoid_derivative",
-             "relu_derivative_returns_relu", "softplus_derivative_unstable"],
-    "lab2": ["softmax_shift_by_global_max", "cross_entropy_log_of_softmax_underflows",
-             "backward_bias_mean_over_batch", "train_zero_initialisation"],
+    "lab1": [
+        "loss_missing_one_half",
+        "neuron_gradient_missing_sigmoid_derivative",
+        "relu_derivative_returns_relu",
+        "softplus_derivative_unstable",
+    ],
+    "lab2": [
+        "softmax_shift_by_global_max",
+        "cross_entropy_log_of_softmax_underflows",
+        "backward_bias_mean_over_batch",
+        "train_zero_initialisation",
+    ],
 }
 ASSIGNMENTS = {"lab1": "lab1_perceptron_gd", "lab2": "lab2_softmax_backprop"}
 
@@ -166,8 +182,11 @@ def write_submission(lab: str, variant: dict[str, str], path: Path) -> Path:
     """The student version (release/) with each replaced function's answer cell holding the
     variant's source; the other answers are the master's (a complete, correct notebook)."""
     master = nbformat.read(LABS[lab][0], as_version=4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in master.cells
-               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in master.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    }
     nb = nbformat.read(ROOT / "release" / ASSIGNMENTS[lab] / f"{ASSIGNMENTS[lab]}.ipynb", 4)
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
@@ -184,8 +203,13 @@ def nngrade_check(lab: str, submission: Path) -> dict:
     import subprocess
     import sys
 
-    command = [str(Path(sys.executable).parent / "nngrade"), "check", ASSIGNMENTS[lab],
-               str(submission), "--json"]
+    command = [
+        str(Path(sys.executable).parent / "nngrade"),
+        "check",
+        ASSIGNMENTS[lab],
+        str(submission),
+        "--json",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.stdout.strip(), f"nngrade check printed nothing: {done.stderr[-2000:]}"
     return json.loads(done.stdout)
@@ -208,7 +232,8 @@ def test_pipeline_grades_bugs_and_alternatives_like_the_harness(lab, tmp_path):
         for grade_id, outcome in expected.items():
             assert got[grade_id]["score"] == outcome.points, (
                 f"{lab} {kind}: {grade_id} scores {got[grade_id]['score']} in nngrade but "
-                f"{outcome.points} in the harness ({got[grade_id]['message'][:300]})")
+                f"{outcome.points} in the harness ({got[grade_id]['message'][:300]})"
+            )
             assert "HIDDEN TESTS" not in got[grade_id]["message"]
         if kind == "alternatives":
             assert report["score"] == report["max_score"] == TOTAL_POINTS

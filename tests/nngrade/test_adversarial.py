@@ -47,8 +47,10 @@ def needs_full_sandbox(attack: Attack) -> bool:
 def run_attack(course, attack: Attack):
     """Grade the attack's notebook; return (report, seconds, token, files before)."""
     if needs_full_sandbox(attack) and not FULL:
-        pytest.skip(f"{attack.name} needs the namespace sandbox (root + unshare); "
-                    f"this machine gives: {detect(False).describe()}")
+        pytest.skip(
+            f"{attack.name} needs the namespace sandbox (root + unshare); "
+            f"this machine gives: {detect(False).describe()}"
+        )
     token = new_token(attack.name)
     path = course.submission(attack.name)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,15 +68,25 @@ def run_attack(course, attack: Attack):
 
 def common_flags(course) -> list[str]:
     """Course and limits for the `nngrade` command line."""
-    return ["--course", str(course.config_dir), "--executor", "isolated",
-            "--cell-timeout", str(LIMITS.cell_timeout),
-            "--total-timeout", str(LIMITS.total_timeout), "--memory-mb", str(LIMITS.memory_mb)]
+    return [
+        "--course",
+        str(course.config_dir),
+        "--executor",
+        "isolated",
+        "--cell-timeout",
+        str(LIMITS.cell_timeout),
+        "--total-timeout",
+        str(LIMITS.total_timeout),
+        "--memory-mb",
+        str(LIMITS.memory_mb),
+    ]
 
 
 def assert_contained(course, attack: Attack, report, seconds: float, token: str, before) -> None:
     """What every attack run must satisfy, whatever the attack."""
-    summary = [(t["grade_id"], t["status"], t["score"], t["message"][:120])
-               for t in report["tests"]]
+    summary = [
+        (t["grade_id"], t["status"], t["score"], t["message"][:120]) for t in report["tests"]
+    ]
     assert report["status"] == "graded", report["reason"]
     assert report["max_score"] == MAX_SCORE, f"max score changed: {summary}"
     assert report["score"] <= attack.max_score, f"{attack.name} got unearned points: {summary}"
@@ -104,18 +116,26 @@ def test_corpus_covers_the_threat_model():
 def test_honest_student_unaffected_by_attacks(course):
     """Grade the honest student (executor called directly) after the corpus ran: full score."""
     for student, expected in HONEST.items():
-        report = grade_notebook(course.submission(student), course.master,
-                                assignment=ASSIGNMENT, limits=LIMITS, student=student)
+        report = grade_notebook(
+            course.submission(student),
+            course.master,
+            assignment=ASSIGNMENT,
+            limits=LIMITS,
+            student=student,
+        )
         assert report.status == "graded", report.reason
         assert report.score == expected, [(t.grade_id, t.message) for t in report.tests]
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("infinite_loop", MAX_SCORE),  # interrupted; the tests after it still run
-    ("network", MAX_SCORE),
-    ("write_outside", MAX_SCORE),
-    ("memory_bomb", MAX_SCORE),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("infinite_loop", MAX_SCORE),  # interrupted; the tests after it still run
+        ("network", MAX_SCORE),
+        ("write_outside", MAX_SCORE),
+        ("memory_bomb", MAX_SCORE),
+    ],
+)
 def test_contained_attacks_keep_earned_points(course, name, expected):
     """Containment is not a blanket zero: what the reference answers earned is kept."""
     attack = next(a for a in ATTACKS if a.name == name)
@@ -140,8 +160,14 @@ def test_loops_are_interrupted_even_when_the_grader_ignores_sigint(course):
 
 # Attacks measured to beat grading in the student's own kernel (tests run where student code
 # runs, nbgrader's way): proof that these attacks are real, not vacuously "contained".
-POTENT = ["allclose_patched", "nnhelpers_patched", "input_transformer", "traceback_hooks",
-          "read_master", "read_grader_files"]
+POTENT = [
+    "allclose_patched",
+    "nnhelpers_patched",
+    "input_transformer",
+    "traceback_hooks",
+    "read_master",
+    "read_grader_files",
+]
 
 
 @pytest.mark.parametrize("name", POTENT)
@@ -150,8 +176,16 @@ def test_attack_beats_grading_in_the_students_kernel(course, name, tmp_path):
     path = tmp_path / f"{ASSIGNMENT}.ipynb"
     nbformat.write(attack.notebook(master(), **course.context(new_token(name))), str(path))
     nb = prepare(path, course.master, assignment=ASSIGNMENT).notebook  # hidden tests included
-    NotebookClient(nb, timeout=LIMITS.cell_timeout * 5, allow_errors=True, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    earned = sum(float(nbgrader_meta(c).get("points") or 0) for c in nb.cells
-                 if is_test_cell(c) and not any(o.output_type == "error" for o in c.outputs))
+    NotebookClient(
+        nb,
+        timeout=LIMITS.cell_timeout * 5,
+        allow_errors=True,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
+    earned = sum(
+        float(nbgrader_meta(c).get("points") or 0)
+        for c in nb.cells
+        if is_test_cell(c) and not any(o.output_type == "error" for o in c.outputs)
+    )
     assert earned > attack.max_score, f"{name} no longer fools in-kernel grading"

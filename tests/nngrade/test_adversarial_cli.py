@@ -33,8 +33,11 @@ HERE = Path(__file__).resolve().parents[1] / "adversarial"
 
 pytestmark = pytest.mark.slow
 FULL = detect(False).mode == "namespaces"
-RUNNABLE = [a for a in ATTACKS if FULL or not (a.needs_namespaces or a.group == "read"
-                                               or a.name == "network")]
+RUNNABLE = [
+    a
+    for a in ATTACKS
+    if FULL or not (a.needs_namespaces or a.group == "read" or a.name == "network")
+]
 HONEST_SCORES = {"alice": 6.0, "bob": 4.0}  # bob's double is wrong (test_double: 2 points)
 
 
@@ -47,9 +50,18 @@ def nngrade(*args: str) -> tuple[int, str]:
 
 
 def common(course) -> list[str]:
-    return ["--course", str(course.config_dir), "--executor", "isolated",
-            "--cell-timeout", str(LIMITS.cell_timeout),
-            "--total-timeout", str(LIMITS.total_timeout), "--memory-mb", str(LIMITS.memory_mb)]
+    return [
+        "--course",
+        str(course.config_dir),
+        "--executor",
+        "isolated",
+        "--cell-timeout",
+        str(LIMITS.cell_timeout),
+        "--total-timeout",
+        str(LIMITS.total_timeout),
+        "--memory-mb",
+        str(LIMITS.memory_mb),
+    ]
 
 
 def write_attack(course, attack: Attack, token: str) -> Path:
@@ -81,10 +93,25 @@ def _export(course) -> dict[str, dict[str, str]]:
 
 def _autograde(course, *extra: str) -> None:
     env = dict(os.environ, PYTHONPATH="")
-    command = [sys.executable, "-m", "nngrade.cli", "autograde", ASSIGNMENT, "--jobs", "2",
-               "--no-progress", *common(course), *extra]
-    done = subprocess.run(command, env=env, capture_output=True, text=True,
-                          timeout=len(ATTACKS) * (LIMITS.total_timeout + 30))
+    command = [
+        sys.executable,
+        "-m",
+        "nngrade.cli",
+        "autograde",
+        ASSIGNMENT,
+        "--jobs",
+        "2",
+        "--no-progress",
+        *common(course),
+        *extra,
+    ]
+    done = subprocess.run(
+        command,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=len(ATTACKS) * (LIMITS.total_timeout + 30),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -95,8 +122,14 @@ def test_nngrade_autograde_class_of_attackers():
         tokens = {a.name: new_token(a.name) for a in RUNNABLE}
         for attack in RUNNABLE:
             write_attack(course, attack, tokens[attack.name])
-        protected = {p: p.read_bytes() for p in (course.master, course.submission("alice"),
-                                                 course.config_dir / "nbgrader_config.py")}
+        protected = {
+            p: p.read_bytes()
+            for p in (
+                course.master,
+                course.submission("alice"),
+                course.config_dir / "nbgrader_config.py",
+            )
+        }
         _autograde(course)
         grades = _export(course)
 
@@ -118,8 +151,12 @@ def test_nngrade_autograde_class_of_attackers():
         assert len(pages) >= len(RUNNABLE) + len(HONEST_SCORES)
         secrets = hidden_secrets([course.master])  # whole lines of the hidden tests
         assert any("secret_probe = np.array" in line for line in secrets)
-        leaked = [(p.parent.name, line) for p in pages for line in secrets
-                  if line in html.unescape(p.read_text())]
+        leaked = [
+            (p.parent.name, line)
+            for p in pages
+            for line in secrets
+            if line in html.unescape(p.read_text())
+        ]
         assert leaked == []
     finally:
         course.close()
@@ -131,8 +168,13 @@ def test_honest_students_alone():
     try:
         honest_class(course)
         for student, score in HONEST_SCORES.items():
-            report = grade_notebook(course.submission(student), course.master,
-                                    assignment=ASSIGNMENT, limits=LIMITS, student=student)
+            report = grade_notebook(
+                course.submission(student),
+                course.master,
+                assignment=ASSIGNMENT,
+                limits=LIMITS,
+                student=student,
+            )
             assert report.score == score, [(t.grade_id, t.message) for t in report.tests]
     finally:
         course.close()

@@ -25,8 +25,7 @@ from nngrade.sandbox.remote import (
 
 FULL = detect(False).mode == "namespaces"
 needs_full = pytest.mark.skipif(not FULL, reason="needs root and unshare (namespace sandbox)")
-LIMITS = Limits(cell_timeout=5, total_timeout=60, memory_mb=1024, max_processes=16,
-                max_file_mb=32)
+LIMITS = Limits(cell_timeout=5, total_timeout=60, memory_mb=1024, max_processes=16, max_file_mb=32)
 
 
 def roundtrip(value):
@@ -41,8 +40,13 @@ def roundtrip(value):
 # ----------------------------------------------------------------------------- wire format
 def test_values_survive_the_wire():
     rng = np.random.default_rng(3)
-    value = {"a": np.arange(6.0).reshape(2, 3), 1: (None, True, 2.5, "x", [1, 2]),
-             (1, 2): np.float32(1.5), "c": 1 + 2j, "rng": rng}
+    value = {
+        "a": np.arange(6.0).reshape(2, 3),
+        1: (None, True, 2.5, "x", [1, 2]),
+        (1, 2): np.float32(1.5),
+        "c": 1 + 2j,
+        "rng": rng,
+    }
     back = roundtrip(value)
     assert np.array_equal(back["a"], value["a"]) and back["a"].dtype == np.float64
     assert back[1] == (None, True, 2.5, "x", [1, 2])
@@ -64,10 +68,16 @@ def test_decoding_yields_only_plain_types():
         wire.encode(np.array([object()]), [])
 
 
-@pytest.mark.parametrize("tree", [
-    {"$pickle": "x"}, {"$nd": 5}, {"$dict": [[[1], 2]]}, {"a": 1, "b": 2},
-    {"$rng": ["NotAGenerator", {}]},
-])
+@pytest.mark.parametrize(
+    "tree",
+    [
+        {"$pickle": "x"},
+        {"$nd": 5},
+        {"$dict": [[[1], 2]]},
+        {"a": 1, "b": 2},
+        {"$rng": ["NotAGenerator", {}]},
+    ],
+)
 def test_malformed_values_are_refused(tree):
     with pytest.raises((wire.WireError, TypeError, ValueError)):
         wire.decode(tree, [])
@@ -105,15 +115,27 @@ class FakeSandbox:
 
 def test_remote_handles_refuse_to_pass_as_values():
     handle = RemoteObject(Channel(FakeSandbox([])), {"ref": [1]}, "<obj returned by your code>")
-    for check in (bool, len, lambda h: h == 1, lambda h: np.asarray(h, dtype=float),
-                  lambda h: h + 1, float):
+    for check in (
+        bool,
+        len,
+        lambda h: h == 1,
+        lambda h: np.asarray(h, dtype=float),
+        lambda h: h + 1,
+        float,
+    ):
         with pytest.raises(TypeError, match="not a plain value"):
             check(handle)
 
 
 def test_student_exceptions_become_student_errors_of_the_same_builtin_type():
-    reply = {"ok": False, "error": {"ename": "ValueError", "evalue": "bad shape",
-                                    "traceback": 'File "<ipython-input-1>", line 2\nValueError'}}
+    reply = {
+        "ok": False,
+        "error": {
+            "ename": "ValueError",
+            "evalue": "bad shape",
+            "traceback": 'File "<ipython-input-1>", line 2\nValueError',
+        },
+    }
     channel = Channel(FakeSandbox([(reply, [])]))
     proxy = RemoteObject(channel, {"global": "f"}, "your f(...)")
     with pytest.raises(ValueError, match="your f\\(...\\) raised ValueError: bad shape") as info:
@@ -129,9 +151,11 @@ def test_student_exceptions_become_student_errors_of_the_same_builtin_type():
 def test_namespace_resolves_only_unknown_non_builtin_names():
     blobs: list[bytes] = []
     value = wire.encode(np.array([1.0, 2.0]), blobs)
-    replies = [({"ok": True, "found": True, "callable": True}, []),
-               ({"ok": True, "found": True, "callable": False, "value": value}, blobs),
-               ({"ok": True, "found": False}, [])]
+    replies = [
+        ({"ok": True, "found": True, "callable": True}, []),
+        ({"ok": True, "found": True, "callable": False, "value": value}, blobs),
+        ({"ok": True, "found": False}, []),
+    ]
     fake = FakeSandbox(replies)
     namespace = TestNamespace(Channel(fake), {"np": np})
     exec("f\nw = weights\nlen([1])\ntry:\n    missing\nexcept NameError:\n    pass", namespace)
@@ -181,8 +205,12 @@ def test_namespace_sandbox_view_limits_and_identity(tmp_path):
     assert facts["uid"] >= sandbox_module.UID_BASE
     assert facts["cwd"] == sandbox_module.HOME and facts["home"] == ["mine.txt"]
     assert facts["visible"] == {paths[0]: False, paths[1]: False, paths[2]: True}
-    assert facts["limits"] == {"RLIMIT_AS": 1024 * 2**20, "RLIMIT_NPROC": 16,
-                               "RLIMIT_FSIZE": 32 * 2**20, "RLIMIT_CPU": 65}
+    assert facts["limits"] == {
+        "RLIMIT_AS": 1024 * 2**20,
+        "RLIMIT_NPROC": 16,
+        "RLIMIT_FSIZE": 32 * 2**20,
+        "RLIMIT_CPU": 65,
+    }
     assert "unreachable" in facts["network"]  # not even the host's loopback
     assert facts["pids"] == [1]  # its own pid namespace: nothing else is visible
 
@@ -190,9 +218,12 @@ def test_namespace_sandbox_view_limits_and_identity(tmp_path):
 @needs_full  # without its own uid, a setsid() daemon escapes the session sweep (documented)
 def test_close_kills_every_process_of_the_sandbox():
     with Sandbox(LIMITS) as sb:
-        run(sb, "import subprocess, os\n"
-                "subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
-                "if os.fork() == 0:\n    os.setsid()\n    os.execvp('sleep', ['sleep', '301'])\n")
+        run(
+            sb,
+            "import subprocess, os\n"
+            "subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+            "if os.fork() == 0:\n    os.setsid()\n    os.execvp('sleep', ['sleep', '301'])\n",
+        )
         uid = sb.uid
         session = sb.proc.pid
     assert sb.leftover == []
@@ -206,8 +237,12 @@ def test_interrupt_then_kill_on_timeouts():
             run(sb, "while True:\n    pass", timeout=1)
         assert run(sb, "print(6 * 7)")["stdout"] == "42\n"  # interrupted, still alive
         with pytest.raises(sandbox_module.CallTimeout, match="killed"):
-            run(sb, "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-                    "while True:\n    pass", timeout=1)
+            run(
+                sb,
+                "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                "while True:\n    pass",
+                timeout=1,
+            )
         with pytest.raises(KernelDied):
             run(sb, "print(1)")
 
@@ -249,11 +284,15 @@ def test_memory_cgroup_caps_the_whole_tree():
     with Sandbox(Limits(memory_mb=1024, max_processes=16)) as sb:
         if sb.cgroups is None or not any("memory" in str(d) for d in sb.cgroups.dirs):
             pytest.skip("memory cgroup not writable here")
-        reply = run(sb, "import os, time\nimport numpy as np\nkids = []\nfor _ in range(6):\n"
-                        "    pid = os.fork()\n    if pid == 0:\n"
-                        "        hog = np.ones(400 * 2**20 // 8)\n        time.sleep(1)\n"
-                        "        os._exit(0)\n    kids.append(pid)\n"
-                        "print([os.waitpid(k, 0)[1] for k in kids])", timeout=60)
+        reply = run(
+            sb,
+            "import os, time\nimport numpy as np\nkids = []\nfor _ in range(6):\n"
+            "    pid = os.fork()\n    if pid == 0:\n"
+            "        hog = np.ones(400 * 2**20 // 8)\n        time.sleep(1)\n"
+            "        os._exit(0)\n    kids.append(pid)\n"
+            "print([os.waitpid(k, 0)[1] for k in kids])",
+            timeout=60,
+        )
         folders = list(sb.cgroups.dirs)
     statuses = json.loads(reply["stdout"])
     assert 9 in statuses, statuses  # 2.4 GB asked, 1.5 GB allowed: the OOM killer stepped in

@@ -15,8 +15,10 @@ from simulate import reference
 ROOT = Path(__file__).resolve().parents[2]
 MASTER = ROOT / "source" / "hw4_mlp" / "hw4_mlp.ipynb"
 LIMITS = Limits(cell_timeout=120, total_timeout=600)
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not MASTER.is_file(), reason="HW 4 master not present")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not MASTER.is_file(), reason="HW 4 master not present"),
+]
 
 CHEAT = """
 import numpy as np
@@ -50,8 +52,11 @@ def test_hw4_reference_earns_full_marks_in_the_sandbox(tmp_path):
 
 def test_hw4_patched_checks_earn_nothing(tmp_path):
     nb = release(nbformat.read(str(MASTER), as_version=4))
-    first_answer = next(i for i, c in enumerate(nb.cells)
-                        if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    first_answer = next(
+        i
+        for i, c in enumerate(nb.cells)
+        if c.get("metadata", {}).get("nbgrader", {}).get("solution")
+    )
     nb.cells.insert(first_answer + 1, nbformat.v4.new_code_cell(CHEAT))
     report = grade(nb, tmp_path)
     assert report.status == "graded", report.reason

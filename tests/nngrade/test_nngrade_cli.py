@@ -79,8 +79,10 @@ def test_second_run_skips_unchanged_and_regrades_changed(course, capsys):
 def test_feedback_shows_messages_but_no_hidden_code(course):
     tmp, config = course
     assert run(config, "feedback", "tiny") == 0
-    pages = {p.parent.parent.name: p.read_text() for p in
-             (tmp / "autograder/course/feedback").glob("*/tiny/tiny.html")}
+    pages = {
+        p.parent.parent.name: p.read_text()
+        for p in (tmp / "autograder/course/feedback").glob("*/tiny/tiny.html")
+    }
     assert set(pages) == set(CLASS) | {"frank", "gina"}
     for page in pages.values():
         text = html.unescape(page)
@@ -176,10 +178,21 @@ def test_killed_run_resumes(tmp_path):
     inbox = submit_class(tmp_path, students)
     assert run(config, "collect", str(inbox), "tiny") == 0
     records = tmp_path / "autograder/course/autograded"
-    command = [sys.executable, "-m", "nngrade.cli", "autograde", "tiny", "--jobs", "1",
-               "--course", str(config), "--no-progress"]
-    proc = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    command = [
+        sys.executable,
+        "-m",
+        "nngrade.cli",
+        "autograde",
+        "tiny",
+        "--jobs",
+        "1",
+        "--course",
+        str(config),
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(
+        command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 120
     while not list(records.glob("s*/tiny/*.nngrade.json")) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -190,8 +203,9 @@ def test_killed_run_resumes(tmp_path):
     finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr
     assert f"skipped {len(done_before)} unchanged" in finished.stdout
-    assert {p.parent.parent.name for p in records.glob("*/tiny/*.nngrade.json")} == \
-        set(students) | {"frank", "gina"}
+    assert {p.parent.parent.name for p in records.glob("*/tiny/*.nngrade.json")} == set(
+        students
+    ) | {"frank", "gina"}
 
 
 def test_release_generates_student_version_without_secrets(tmp_path):
@@ -207,8 +221,15 @@ def test_release_generates_student_version_without_secrets(tmp_path):
 def test_check_with_isolated_executor_hides_hidden_tests(course, capsys):
     tmp, config = course
     capsys.readouterr()
-    code = run(config, "check", "tiny", str(tmp / "inbox/erin/tiny.ipynb"), "--json",
-               "--executor", "isolated")
+    code = run(
+        config,
+        "check",
+        "tiny",
+        str(tmp / "inbox/erin/tiny.ipynb"),
+        "--json",
+        "--executor",
+        "isolated",
+    )
     out = capsys.readouterr().out
     data = json.loads(out)
     assert code == 0 and data["score"] == 3.0, data

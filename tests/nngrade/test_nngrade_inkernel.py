@@ -21,13 +21,20 @@ def master_path(tmp_path):
 
 def _grade(tmp_path, master_path, *mutations, **limits):
     submission = sim.write(sim.build(tiny_master(), list(mutations)), tmp_path / "s" / "tiny.ipynb")
-    return grade_notebook(submission, master_path, assignment="tiny",
-                          limits=Limits(**{"cell_timeout": 3, **limits}), student="s")
+    return grade_notebook(
+        submission,
+        master_path,
+        assignment="tiny",
+        limits=Limits(**{"cell_timeout": 3, **limits}),
+        student="s",
+    )
 
 
 def test_kernel_ignoring_interrupts_is_killed_and_reported(tmp_path, master_path):
-    stubborn = ("import time\nwhile True:\n    try:\n        time.sleep(0.2)\n"
-                "    except KeyboardInterrupt:\n        pass")
+    stubborn = (
+        "import time\nwhile True:\n    try:\n        time.sleep(0.2)\n"
+        "    except KeyboardInterrupt:\n        pass"
+    )
     report = _grade(tmp_path, master_path, sim.append_code(stubborn, after="square"))
     assert report.status == "could-not-grade"
     assert "ignored the interrupt" in report.reason
@@ -35,8 +42,9 @@ def test_kernel_ignoring_interrupts_is_killed_and_reported(tmp_path, master_path
 
 
 def test_dying_kernel_is_reported(tmp_path, master_path):
-    report = _grade(tmp_path, master_path, sim.append_code("import os\nos._exit(3)",
-                                                          after="square"))
+    report = _grade(
+        tmp_path, master_path, sim.append_code("import os\nos._exit(3)", after="square")
+    )
     assert report.status == "could-not-grade" and "kernel died" in report.reason
 
 
@@ -52,8 +60,10 @@ def test_slow_test_cell_times_out_and_others_still_run(tmp_path, master_path):
 def test_hidden_false_runs_only_visible_parts(tmp_path, master_path):
     submission = sim.write(
         sim.build(tiny_master(), [sim.replace_in("increment", "n + 1", "n")]),
-        tmp_path / "s" / "tiny.ipynb")
-    report = grade_notebook(submission, master_path, assignment="tiny", limits=Limits(),
-                            hidden=False)
+        tmp_path / "s" / "tiny.ipynb",
+    )
+    report = grade_notebook(
+        submission, master_path, assignment="tiny", limits=Limits(), hidden=False
+    )
     assert report.score == report.max_score  # the bug is caught only by a hidden test
     assert any("hidden tests were not run" in note for note in report.notes)

@@ -40,11 +40,17 @@ def _build(*mutations):
 def test_reference_passes_through_with_master_tests_restored(tmp_path, master_path):
     prepared = _prepare(tmp_path, master_path, _build())
     assert prepared.notes == []
-    hidden = next(c for c in prepared.notebook.cells
-                  if c.metadata.get("nbgrader", {}).get("grade_id") == "test_increment")
+    hidden = next(
+        c
+        for c in prepared.notebook.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "test_increment"
+    )
     assert "BEGIN HIDDEN TESTS" in hidden.source
     assert [t.grade_id for t in prepared.tests] == [
-        "test_square_visible", "test_square_hidden", "test_increment"]
+        "test_square_visible",
+        "test_square_hidden",
+        "test_increment",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -100,18 +106,24 @@ def test_deleted_answer_is_graded_as_unanswered(tmp_path, master_path):
 
 
 def test_edited_tests_and_points_are_replaced_by_the_masters(tmp_path, master_path):
-    prepared = _prepare(tmp_path, master_path,
-                        _build(sim.weaken_tests(), sim.edit_points("square", 100)))
+    prepared = _prepare(
+        tmp_path, master_path, _build(sim.weaken_tests(), sim.edit_points("square", 100))
+    )
     sources = [c.source for c in prepared.notebook.cells]
     assert "pass" not in sources
-    assert prepared.notebook.cells[_ids(prepared).index("square")].metadata["nbgrader"].get(
-        "points") is None
+    assert (
+        prepared.notebook.cells[_ids(prepared).index("square")].metadata["nbgrader"].get("points")
+        is None
+    )
     assert any("metadata of cell square" in n for n in prepared.notes)
 
 
 def test_duplicated_cells(tmp_path, master_path):
-    prepared = _prepare(tmp_path, master_path,
-                        _build(sim.duplicate_cell("square"), sim.duplicate_cell("test_increment")))
+    prepared = _prepare(
+        tmp_path,
+        master_path,
+        _build(sim.duplicate_cell("square"), sim.duplicate_cell("test_increment")),
+    )
     ids = _ids(prepared)
     assert ids.count("square") == 1 and ids.count("test_increment") == 1
     assert len(prepared.notebook.cells) == len(tiny_master().cells) + 1  # answer copy kept
@@ -139,9 +151,17 @@ def test_sanitize_drops_lines_quoting_hidden_code():
 
 
 def test_report_json_shape():
-    report = GradeReport("tiny", "s", "graded", "", [
-        TestOutcome("t1", 1.0, 1.0, "passed", "", False),
-        TestOutcome("t2", 0.0, 2.0, "failed", "why", True)], None)
+    report = GradeReport(
+        "tiny",
+        "s",
+        "graded",
+        "",
+        [
+            TestOutcome("t1", 1.0, 1.0, "passed", "", False),
+            TestOutcome("t2", 0.0, 2.0, "failed", "why", True),
+        ],
+        None,
+    )
     data = json.loads(json.dumps(report.to_json()))
     assert data["score"] == 1.0 and data["max_score"] == 3.0
     assert set(data["tests"][0]) == {"grade_id", "score", "max_score", "status", "message"}

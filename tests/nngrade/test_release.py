@@ -16,8 +16,11 @@ ASSIGNMENTS = available_assignments(ROOT)
 
 
 def _notebooks(folder: Path) -> dict[str, Path]:
-    return {str(p.relative_to(folder)): p for p in sorted(folder.rglob("*.ipynb"))
-            if ".ipynb_checkpoints" not in p.parts}
+    return {
+        str(p.relative_to(folder)): p
+        for p in sorted(folder.rglob("*.ipynb"))
+        if ".ipynb_checkpoints" not in p.parts
+    }
 
 
 def test_every_assignment_is_released():
@@ -29,8 +32,11 @@ def test_every_assignment_is_released():
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_committed_release_leaks_nothing(assignment):
     release = _notebooks(ROOT / "release" / assignment)
-    leaks = [leak for name, path in release.items()
-             for leak in find_leaks(ROOT / "source" / assignment / name, path)]
+    leaks = [
+        leak
+        for name, path in release.items()
+        for leak in find_leaks(ROOT / "source" / assignment / name, path)
+    ]
     assert not leaks, "release/ leaks:\n" + "\n".join(leaks)
 
 
@@ -51,9 +57,13 @@ def test_release_is_in_sync_with_source(tmp_path):
     fresh, committed = _notebooks(tmp_path), _notebooks(ROOT / "release")
     assert sorted(fresh) == sorted(committed), (
         f"release/ holds {sorted(committed)}, source/ generates {sorted(fresh)}: "
-        "run `make release` and commit release/")
-    stale = [name for name in fresh
-             if notebook_fingerprint(fresh[name]) != notebook_fingerprint(committed[name])]
+        "run `make release` and commit release/"
+    )
+    stale = [
+        name
+        for name in fresh
+        if notebook_fingerprint(fresh[name]) != notebook_fingerprint(committed[name])
+    ]
     assert not stale, f"release/ is out of date for {stale}: run `make release` and commit release/"
 
 

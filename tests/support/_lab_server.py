@@ -43,8 +43,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_until_up(url: str, token: str, process: subprocess.Popen, log: Path,
-                   timeout: float) -> None:
+def _wait_until_up(
+    url: str, token: str, process: subprocess.Popen, log: Path, timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -75,9 +76,16 @@ def lab_server(
         shutil.copy(notebook, root_dir / notebook.name)
     port, token = free_port(), secrets.token_hex(16)
     jupyter = Path(sys.executable).with_name("jupyter")
-    command = [str(jupyter), "lab", "--ip=127.0.0.1", "--no-browser",
-               f"--ServerApp.root_dir={root_dir}", f"--port={port}", "--port-retries=0",
-               f"--IdentityProvider.token={token}"]
+    command = [
+        str(jupyter),
+        "lab",
+        "--ip=127.0.0.1",
+        "--no-browser",
+        f"--ServerApp.root_dir={root_dir}",
+        f"--port={port}",
+        "--port-retries=0",
+        f"--IdentityProvider.token={token}",
+    ]
     if os.geteuid() == 0:
         command.append("--allow-root")  # as `make lab` does for root (containers, CI)
     env = dict(os.environ)
@@ -90,8 +98,9 @@ def lab_server(
     )
     log = scratch / "jupyter-lab.log"
     with open(log, "wb") as log_file:
-        process = subprocess.Popen(command, cwd=root_dir, env=env, stdout=log_file,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=root_dir, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, token, process, log, timeout)

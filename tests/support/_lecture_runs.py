@@ -25,7 +25,7 @@ CELL_TIMEOUT = 300  # generous: a shared 2-core machine; run times are reported,
 
 # Appended after the lecture cells: for every SliderFigure the lecture left in its namespace,
 # move each control to another value and report, as JSON, whether the PNG changed.
-PROBE_SOURCE = r'''
+PROBE_SOURCE = r"""
 import json as _json
 from nnhelpers.widgets import SliderFigure as _SliderFigure
 
@@ -61,7 +61,7 @@ for _name, _obj in list(globals().items()):
                           "status": _initial_status,
                           "png_restored_size": len(_obj.png)}
 print("WIDGET-PROBE " + _json.dumps(_report))
-'''
+"""
 
 
 @dataclass
@@ -82,12 +82,12 @@ class LectureRun:
 
     def probe_report(self) -> dict:
         """The JSON the widget probe printed, or {} when it did not run."""
-        for cell in self.notebook.cells[self.lecture_cells:] if self.notebook else []:
+        for cell in self.notebook.cells[self.lecture_cells :] if self.notebook else []:
             for output in cell.get("outputs", []):
                 text = output.get("text", "")
                 for line in text.splitlines():
                     if line.startswith("WIDGET-PROBE "):
-                        return json.loads(line[len("WIDGET-PROBE "):])
+                        return json.loads(line[len("WIDGET-PROBE ") :])
         return {}
 
 
@@ -120,8 +120,11 @@ def run_lecture(name: str) -> LectureRun:
     except Exception as exc:  # CellExecutionError, CellTimeoutError, DeadKernelError
         run.error = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # drop the traceback colours
         run.error_cell = next(
-            (i for i, c in enumerate(nb.cells)
-             if any(o.get("output_type") == "error" for o in c.get("outputs", []))),
+            (
+                i
+                for i, c in enumerate(nb.cells)
+                if any(o.get("output_type") == "error" for o in c.get("outputs", []))
+            ),
             None,
         )
         if run.error_cell is None:

@@ -24,8 +24,10 @@ from typing import Any, NamedTuple
 
 import nbformat
 
-HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?",
-                          re.DOTALL | re.MULTILINE)
+HIDDEN_BLOCK = re.compile(
+    r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?",
+    re.DOTALL | re.MULTILINE,
+)
 MAGIC_LINE = re.compile(r"^[ \t]*[%!].*$", re.MULTILINE)
 
 Variant = Mapping[str, "str | Callable[..., Any] | Any"]
@@ -126,8 +128,9 @@ class NotebookHarness:
             for index, cell in enumerate(self.notebook.cells):
                 if cell.cell_type != "code" or is_test_cell(cell) or self._skipped(cell):
                     continue
-                code = compile(python_source(cell.source), f"<{self.path.name} cell {index}>",
-                               "exec")
+                code = compile(
+                    python_source(cell.source), f"<{self.path.name} cell {index}>", "exec"
+                )
                 exec(code, namespace)  # noqa: S102 - the notebook is the course's own master
         self._namespace = namespace
         return namespace
@@ -236,8 +239,9 @@ def _code_names(code: types.CodeType) -> set[str]:
 
 def _rebind(function: types.FunctionType, namespace: dict[str, Any]) -> types.FunctionType:
     """Copy of `function` whose global names are looked up in `namespace`."""
-    clone = types.FunctionType(function.__code__, namespace, function.__name__,
-                               function.__defaults__, function.__closure__)
+    clone = types.FunctionType(
+        function.__code__, namespace, function.__name__, function.__defaults__, function.__closure__
+    )
     clone.__kwdefaults__ = function.__kwdefaults__
     clone.__doc__ = function.__doc__
     clone.__dict__.update(function.__dict__)

@@ -21,11 +21,13 @@ HIDDEN_SECRETS = [
 CLASS = {
     "alice": ([], "graded", 4.0),
     "bob": ([sim.replace_in("square", "np.asarray(x) ** 2", "abs(x) * x")], "graded", 2.0),
-    "carol": ([sim.delete_cell("test_increment"), sim.replace_in("increment", "n + 1", "n")],
-              "graded", 3.0),
+    "carol": (
+        [sim.delete_cell("test_increment"), sim.replace_in("increment", "n + 1", "n")],
+        "graded",
+        3.0,
+    ),
     "dave": ([sim.append_code("while True:\n    pass", after="square")], "graded", 4.0),
-    "erin": ([sim.weaken_tests(), sim.replace_in("increment", "n + 1", "n - 1")],
-             "graded", 3.0),
+    "erin": ([sim.weaken_tests(), sim.replace_in("increment", "n + 1", "n - 1")], "graded", 3.0),
 }
 
 

@@ -34,8 +34,9 @@ class Summary:
     interrupted: bool = False
 
 
-def _find_submission(settings: Settings, student: str, assignment: str, master: Path,
-                     n_masters: int) -> tuple[Path, str]:
+def _find_submission(
+    settings: Settings, student: str, assignment: str, master: Path, n_masters: int
+) -> tuple[Path, str]:
     folder = settings.submitted / student / assignment
     expected = folder / master.name
     if expected.is_file():
@@ -47,15 +48,19 @@ def _find_submission(settings: Settings, student: str, assignment: str, master: 
     return expected, f"{master.name} is missing from the submission (found: {names})"
 
 
-def plan(settings: Settings, assignment: str, executor: str, force: bool = False,
-         students: list[str] | None = None) -> tuple[list[Task], list[str]]:
+def plan(
+    settings: Settings,
+    assignment: str,
+    executor: str,
+    force: bool = False,
+    students: list[str] | None = None,
+) -> tuple[list[Task], list[str]]:
     """Tasks to grade, and "student/notebook" entries skipped because already graded."""
     masters = settings.masters(assignment)
     tasks, skipped = [], []
     for student in students or settings.submitted_students(assignment):
         for master in masters:
-            submission, note = _find_submission(settings, student, assignment, master,
-                                                len(masters))
+            submission, note = _find_submission(settings, student, assignment, master, len(masters))
             key = records.grading_key(submission, master, executor, settings.limits)
             old = records.load(settings.autograded, student, assignment, master.stem)
             if not force and old and old.get("key") == key:
@@ -67,15 +72,23 @@ def plan(settings: Settings, assignment: str, executor: str, force: bool = False
 
 def _new_pool(jobs: int, executor: str) -> ProcessPoolExecutor:
     """Spawn `jobs` workers now and let them import the executor in the background."""
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
-                               initializer=init_worker)
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=get_context("spawn"), initializer=init_worker
+    )
     for _ in range(jobs):
         pool.submit(warm_up, executor)
     return pool
 
 
-def run(settings: Settings, assignment: str, *, jobs: int | None = None, force: bool = False,
-        students: list[str] | None = None, progress: bool = True) -> Summary:
+def run(
+    settings: Settings,
+    assignment: str,
+    *,
+    jobs: int | None = None,
+    force: bool = False,
+    students: list[str] | None = None,
+    progress: bool = True,
+) -> Summary:
     """Grade what needs grading; results are saved as each one finishes (resumable)."""
     masters = settings.masters(assignment)
     if not masters:
@@ -92,14 +105,26 @@ def run(settings: Settings, assignment: str, *, jobs: int | None = None, force: 
     from nngrade.grading.gradebook import open_gradebook, record, sync_assignment
 
     gb = open_gradebook(settings.db_url, settings.course_id)
-    bar = tqdm(total=len(tasks), desc=f"grading {assignment}", unit="nb",
-               disable=not progress, file=sys.stderr)
+    bar = tqdm(
+        total=len(tasks),
+        desc=f"grading {assignment}",
+        unit="nb",
+        disable=not progress,
+        file=sys.stderr,
+    )
     try:
         sync_assignment(gb, assignment, masters)
 
         def finish(task: Task, report: GradeReport) -> None:
-            records.save(settings.autograded, task.student, assignment, task.notebook, task.key,
-                         report, executor)
+            records.save(
+                settings.autograded,
+                task.student,
+                assignment,
+                task.notebook,
+                task.key,
+                report,
+                executor,
+            )
             record(gb, assignment, task.student, task.notebook, report)
             target = summary.graded if report.status == "graded" else summary.could_not_grade
             target.append(f"{task.student}/{task.notebook}")
@@ -111,8 +136,7 @@ def run(settings: Settings, assignment: str, *, jobs: int | None = None, force: 
                 for task in tasks:
                     finish(task, grade_task(task, assignment, settings.limits, executor))
             else:
-                pool = _run_pool(pool, tasks, assignment, settings.limits, executor, jobs,
-                                 finish)
+                pool = _run_pool(pool, tasks, assignment, settings.limits, executor, jobs, finish)
         except KeyboardInterrupt:
             summary.interrupted = True
     finally:
@@ -123,9 +147,15 @@ def run(settings: Settings, assignment: str, *, jobs: int | None = None, force: 
     return summary
 
 
-def _run_pool(pool: ProcessPoolExecutor, tasks: list[Task], assignment: str, limits: Limits,
-              executor: str, jobs: int,
-              finish: Callable[[Task, GradeReport], None]) -> ProcessPoolExecutor:
+def _run_pool(
+    pool: ProcessPoolExecutor,
+    tasks: list[Task],
+    assignment: str,
+    limits: Limits,
+    executor: str,
+    jobs: int,
+    finish: Callable[[Task, GradeReport], None],
+) -> ProcessPoolExecutor:
     """At most `jobs` tasks in flight; results handled as they arrive. Returns the live pool."""
     pending: dict[Future, Task] = {}
     queue = list(tasks)
@@ -139,8 +169,14 @@ def _run_pool(pool: ProcessPoolExecutor, tasks: list[Task], assignment: str, lim
             try:
                 report = future.result()
             except BrokenProcessPool:  # a worker died (e.g. killed by the OOM killer)
-                report = GradeReport(assignment, task.student, "could-not-grade",
-                                     "the grading worker crashed; run autograde again", [], None)
+                report = GradeReport(
+                    assignment,
+                    task.student,
+                    "could-not-grade",
+                    "the grading worker crashed; run autograde again",
+                    [],
+                    None,
+                )
                 task.key = ""  # not a real grade: retried by the next run
                 pool.shutdown(cancel_futures=True)
                 pool = _new_pool(jobs, executor)

@@ -17,20 +17,28 @@ def _pick(folder: Path, notebook: Path) -> Path | None:
     return candidates[0] if len(candidates) == 1 else None
 
 
-def check(settings: Settings, assignment: str, notebook: Path, *,
-          release_only: bool = False) -> GradeReport:
+def check(
+    settings: Settings, assignment: str, notebook: Path, *, release_only: bool = False
+) -> GradeReport:
     """Grade `notebook`; without a master copy (or with release_only) run visible tests only."""
     master = None if release_only else _pick(settings.source / assignment, notebook)
     hidden = master is not None
     if master is None:
         master = _pick(settings.release / assignment, notebook)
     if master is None:
-        return GradeReport(assignment, None, "could-not-grade",
-                           f"no master or release copy of {assignment!r} found under "
-                           f"{settings.source} or {settings.release}", [], None)
+        return GradeReport(
+            assignment,
+            None,
+            "could-not-grade",
+            f"no master or release copy of {assignment!r} found under "
+            f"{settings.source} or {settings.release}",
+            [],
+            None,
+        )
     executor = settings.executor or executors.default_name()
-    report = executors.get(executor)(notebook, master, assignment=assignment,
-                                     limits=settings.limits, hidden=hidden)
+    report = executors.get(executor)(
+        notebook, master, assignment=assignment, limits=settings.limits, hidden=hidden
+    )
     if not hidden and not any("hidden tests were not run" in n for n in report.notes):
         report.notes.append("hidden tests were not run (no master copy): visible tests only")
     return report

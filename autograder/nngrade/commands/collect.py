@@ -38,16 +38,19 @@ class CollectResult:
 
     def describe(self) -> str:
         """A readable summary."""
-        lines = [f"layout: {self.layout}; imported {len(self.imported)}, unchanged "
-                 f"{len(self.unchanged)}, problems {len(self.problems)}"]
+        lines = [
+            f"layout: {self.layout}; imported {len(self.imported)}, unchanged "
+            f"{len(self.unchanged)}, problems {len(self.problems)}"
+        ]
         lines += [f"  imported {entry}" for entry in self.imported]
         lines += [f"  PROBLEM: {entry}" for entry in self.problems]
         return "\n".join(lines)
 
 
 def _visible(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir()
-                  if p.name not in IGNORED and not p.name.startswith("."))
+    return sorted(
+        p for p in folder.iterdir() if p.name not in IGNORED and not p.name.startswith(".")
+    )
 
 
 def _match_notebook(filename: str, notebooks: list[str]) -> str | None:
@@ -62,8 +65,9 @@ def _match_notebook(filename: str, notebooks: list[str]) -> str | None:
     return None
 
 
-def _per_student(folder: Path, assignment: str, notebooks: list[str],
-                 result: CollectResult) -> dict[str, dict[str, Path]]:
+def _per_student(
+    folder: Path, assignment: str, notebooks: list[str], result: CollectResult
+) -> dict[str, dict[str, Path]]:
     found: dict[str, dict[str, Path]] = {}
     for student_dir in _visible(folder):
         if not student_dir.is_dir():
@@ -85,14 +89,16 @@ def _per_student(folder: Path, assignment: str, notebooks: list[str],
             if len(paths) > 1 and len(exact) != 1:
                 result.problems.append(
                     f"{student_dir.name}: {len(paths)} candidate files for {notebook}.ipynb "
-                    f"({', '.join(p.name for p in paths)}); keep one and collect again")
+                    f"({', '.join(p.name for p in paths)}); keep one and collect again"
+                )
                 continue
             found.setdefault(student_dir.name, {})[notebook] = exact[0] if exact else paths[0]
     return found
 
 
-def _bulk(files: list[Path], notebooks: list[str],
-          result: CollectResult) -> dict[str, dict[str, Path]]:
+def _bulk(
+    files: list[Path], notebooks: list[str], result: CollectResult
+) -> dict[str, dict[str, Path]]:
     grouped: dict[tuple[str, str], list[Path]] = {}
     for path in files:
         match = CANVAS.match(path.name)
@@ -106,14 +112,16 @@ def _bulk(files: list[Path], notebooks: list[str],
         if len(paths) > 1:
             result.problems.append(
                 f"student {student}: duplicate submissions for {notebook}.ipynb "
-                f"({', '.join(p.name for p in paths)}); not imported, keep one and collect again")
+                f"({', '.join(p.name for p in paths)}); not imported, keep one and collect again"
+            )
             continue
         found.setdefault(student, {})[notebook] = paths[0]
     return found
 
 
-def collect(source: Path, assignment: str, settings: Settings, *,
-            overwrite: bool = False) -> CollectResult:
+def collect(
+    source: Path, assignment: str, settings: Settings, *, overwrite: bool = False
+) -> CollectResult:
     """Import submissions; returns what was imported and every problem found."""
     result = CollectResult()
     notebooks = [p.stem for p in settings.masters(assignment) or settings.released(assignment)]
@@ -141,24 +149,31 @@ def collect(source: Path, assignment: str, settings: Settings, *,
         else:
             result.problems.append(
                 f"{source}: mixes folders and files (or is empty); expected one folder per "
-                "student, or a flat Canvas-style download")
+                "student, or a flat Canvas-style download"
+            )
             found = {}
         for student, by_notebook in sorted(found.items()):
             for notebook, path in by_notebook.items():
-                _import(path, settings.submitted / student / assignment / f"{notebook}.ipynb",
-                        f"{student}/{notebook}", overwrite, result)
+                _import(
+                    path,
+                    settings.submitted / student / assignment / f"{notebook}.ipynb",
+                    f"{student}/{notebook}",
+                    overwrite,
+                    result,
+                )
     return result
 
 
-def _import(path: Path, target: Path, label: str, overwrite: bool,
-            result: CollectResult) -> None:
+def _import(path: Path, target: Path, label: str, overwrite: bool, result: CollectResult) -> None:
     if target.is_file():
         if target.read_bytes() == path.read_bytes():
             result.unchanged.append(label)
             return
         if not overwrite:
-            result.problems.append(f"{label}: differs from the submission already collected; "
-                                   "use --overwrite to replace it")
+            result.problems.append(
+                f"{label}: differs from the submission already collected; "
+                "use --overwrite to replace it"
+            )
             return
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, target)

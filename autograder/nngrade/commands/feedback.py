@@ -75,17 +75,23 @@ def summary_html(student: str, assignment: str, data: list[dict]) -> str:
     score = sum(r["score"] for r in data)
     max_score = sum(r["max_score"] for r in data)
     problems = [r for r in data if r["status"] != "graded"]
-    parts = [STYLE, "<div class='nngrade-summary'>",
-             f"<h1>{html.escape(assignment)}: feedback for {html.escape(student)}</h1>"]
+    parts = [
+        STYLE,
+        "<div class='nngrade-summary'>",
+        f"<h1>{html.escape(assignment)}: feedback for {html.escape(student)}</h1>",
+    ]
     if problems:
-        parts.append("<p><b>Could not be graded automatically</b> (your instructor will look at "
-                     "it):</p><ul>")
-        parts += [f"<li>{html.escape(r['notebook'])}: {html.escape(r['reason'])}</li>"
-                  for r in problems]
+        parts.append(
+            "<p><b>Could not be graded automatically</b> (your instructor will look at it):</p><ul>"
+        )
+        parts += [
+            f"<li>{html.escape(r['notebook'])}: {html.escape(r['reason'])}</li>" for r in problems
+        ]
         parts.append("</ul>")
     if any(r["tests"] for r in data):
-        parts.append(f"<p><b>Score: {score:g} / {max_score:g}</b>. Hidden tests show only "
-                     "their message.</p>")
+        parts.append(
+            f"<p><b>Score: {score:g} / {max_score:g}</b>. Hidden tests show only their message.</p>"
+        )
         parts.append(_score_table(data))
     notes = [n for r in data for n in r.get("notes", [])]
     if notes:
@@ -112,25 +118,28 @@ def write_feedback(settings: Settings, assignment: str) -> list[Path]:
         header = summary_html(student, assignment, data)
         bodies = []
         for record in data:
-            graded = records.paths(settings.autograded, student, assignment,
-                                   record["notebook"])[0]
+            graded = records.paths(settings.autograded, student, assignment, record["notebook"])[0]
             if graded.is_file():
                 bodies.append(_render(graded))
         if bodies:
             page = bodies[0].replace("<body", "<body data-nngrade='1'", 1)
             insert_at = page.index(">", page.index("<body")) + 1
-            extra = "".join(b[b.index("<body"):] for b in bodies[1:])
+            extra = "".join(b[b.index("<body") :] for b in bodies[1:])
             page = page[:insert_at] + header + page[insert_at:] + extra
         else:
-            page = f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{header}" \
-                   "</body></html>"
+            page = (
+                f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{header}"
+                "</body></html>"
+            )
         try:
             assert_no_leak(page, secrets, f"feedback for {student}")
         except LeakError:  # e.g. the student's own code coincides with a hidden line
             header = summary_html(student, assignment, data)
             assert_no_leak(header, secrets, f"feedback summary for {student}")
-            page = f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{header}" \
-                   "<p>(The graded notebook is not shown on this page.)</p></body></html>"
+            page = (
+                f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{header}"
+                "<p>(The graded notebook is not shown on this page.)</p></body></html>"
+            )
         target = settings.feedback / student / assignment / f"{assignment}.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(page, encoding="utf-8")

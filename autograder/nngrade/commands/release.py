@@ -21,8 +21,14 @@ import nbformat
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO_ROOT / "autograder"  # holds nbgrader_config.py, which nbgrader reads from cwd
 ASSIGNMENTS = ("lab1_perceptron_gd", "lab2_softmax_backprop", "hw4_mlp")
-MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
-           "BEGIN MARK SCHEME", "END MARK SCHEME")
+MARKERS = (
+    "BEGIN SOLUTION",
+    "END SOLUTION",
+    "BEGIN HIDDEN TESTS",
+    "END HIDDEN TESTS",
+    "BEGIN MARK SCHEME",
+    "END MARK SCHEME",
+)
 MIN_LEAK_CHARS = 20  # shorter lines (`return y`, `else:`) are too generic to call a leak
 
 
@@ -65,29 +71,32 @@ def generate_release(
         generated = sorted(target.glob("*.ipynb"))
         if not generated:
             raise ReleaseError(f"nbgrader produced no notebook for {name!r} in {target}")
-        leaks = [
-            leak
-            for path in generated
-            for leak in find_leaks(master_dir / path.name, path)
-        ]
+        leaks = [leak for path in generated for leak in find_leaks(master_dir / path.name, path)]
         if leaks:
             raise ReleaseError(f"release of {name!r} leaks:\n" + "\n".join(leaks))
         notebooks += generated
     return notebooks
 
 
-def _run_nbgrader(name: str, *, root: Path, release_dir: Path, database: bool,
-                  timeout: float) -> None:
+def _run_nbgrader(
+    name: str, *, root: Path, release_dir: Path, database: bool, timeout: float
+) -> None:
     args = [
-        sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force",
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "generate_assignment",
+        name,
+        "--force",
         f"--CourseDirectory.root={root}",
         f"--CourseDirectory.release_directory={release_dir}",
     ]
     with tempfile.TemporaryDirectory(prefix="nngrade-release-") as scratch:
         if not database:
             args += ["--no-db", f"--CourseDirectory.db_url=sqlite:///{scratch}/gradebook.db"]
-        done = subprocess.run(args, cwd=CONFIG_DIR, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        done = subprocess.run(
+            args, cwd=CONFIG_DIR, capture_output=True, text=True, timeout=timeout, check=False
+        )
     if done.returncode != 0:
         raise ReleaseError(
             f"nbgrader generate_assignment {name} failed (exit {done.returncode}):\n"
@@ -125,8 +134,10 @@ def secret_lines(master: nbformat.NotebookNode) -> dict[str, str]:
     public: set[str] = set()
     for cell in master.cells:
         text = cell.source
-        for begin, end, kind in (("BEGIN SOLUTION", "END SOLUTION", "solution"),
-                                 ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "hidden test")):
+        for begin, end, kind in (
+            ("BEGIN SOLUTION", "END SOLUTION", "solution"),
+            ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "hidden test"),
+        ):
             inside, text_lines = _blocks(text, begin, end)
             text = "\n".join(text_lines)
             for line in inside:
@@ -161,8 +172,11 @@ def notebook_fingerprint(path: str | Path) -> dict:
     nb = nbformat.read(path, as_version=4)
     cells = []
     for cell in nb.cells:
-        entry = {"cell_type": cell.cell_type, "source": cell.source,
-                 "metadata": dict(cell.get("metadata", {}))}
+        entry = {
+            "cell_type": cell.cell_type,
+            "source": cell.source,
+            "metadata": dict(cell.get("metadata", {})),
+        }
         if cell.cell_type == "code":
             entry["outputs"] = cell.get("outputs", [])
         cells.append(entry)

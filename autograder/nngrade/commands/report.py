@@ -90,8 +90,10 @@ def write_report(settings: Settings, assignment: str, target: Path | None = None
     for grade_id, rate in info["pass_rate"].items():
         shown = "n/a" if rate is None else f"{100 * rate:.0f}%"
         parts.append(f"<tr><td>{esc(grade_id)}</td><td>{shown}</td></tr>")
-    parts.append("</table><h2>Most common failure messages</h2><table><tr><th>count</th>"
-                 "<th>test</th><th>message</th></tr>")
+    parts.append(
+        "</table><h2>Most common failure messages</h2><table><tr><th>count</th>"
+        "<th>test</th><th>message</th></tr>"
+    )
     for (grade_id, message), count in info["messages"]:
         parts.append(f"<tr><td>{count}</td><td>{esc(grade_id)}</td><td>{esc(message)}</td></tr>")
     parts.append("</table><h2>Could not grade</h2><table><tr><th>student</th><th>why</th></tr>")

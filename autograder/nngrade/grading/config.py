@@ -45,9 +45,7 @@ class Settings:
         """Students with a submitted/<student>/<assignment>/ folder."""
         if not self.submitted.is_dir():
             return []
-        return sorted(
-            p.name for p in self.submitted.iterdir() if (p / assignment).is_dir()
-        )
+        return sorted(p.name for p in self.submitted.iterdir() if (p / assignment).is_dir())
 
 
 def _load(path: Path):

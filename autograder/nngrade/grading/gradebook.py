@@ -76,20 +76,28 @@ def sync_assignment(gb: Gradebook, assignment: str, masters: list[Path]) -> None
                 continue
             if meta.get("grade"):
                 gb.update_or_create_grade_cell(
-                    grade_id, notebook, assignment,
-                    max_score=float(meta.get("points") or 0), cell_type=cell.cell_type,
+                    grade_id,
+                    notebook,
+                    assignment,
+                    max_score=float(meta.get("points") or 0),
+                    cell_type=cell.cell_type,
                 )
             if meta.get("solution"):
                 gb.update_or_create_solution_cell(grade_id, notebook, assignment)
             if is_locked(cell) or is_test_cell(cell) or meta.get("solution"):
                 gb.update_or_create_source_cell(
-                    grade_id, notebook, assignment, cell_type=cell.cell_type,
-                    locked=is_locked(cell), source=cell.source,
+                    grade_id,
+                    notebook,
+                    assignment,
+                    cell_type=cell.cell_type,
+                    locked=is_locked(cell),
+                    source=cell.source,
                 )
 
 
-def record(gb: Gradebook, assignment: str, student: str, notebook: str,
-           report: GradeReport) -> None:
+def record(
+    gb: Gradebook, assignment: str, student: str, notebook: str, report: GradeReport
+) -> None:
     """Write one notebook's scores; could-not-grade leaves the scores empty for a human."""
     gb.update_or_create_student(student)
     gb.update_or_create_submission(assignment, student)

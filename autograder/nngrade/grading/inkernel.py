@@ -46,11 +46,7 @@ def kernel_env() -> dict[str, str]:
 
 def _setup_code(limits: Limits) -> str:
     limit = int(limits.memory_mb) * 1024 * 1024
-    return (
-        "import resource as _r\n"
-        f"_r.setrlimit(_r.RLIMIT_AS, ({limit}, {limit}))\n"
-        "del _r\n"
-    )
+    return f"import resource as _r\n_r.setrlimit(_r.RLIMIT_AS, ({limit}, {limit}))\ndel _r\n"
 
 
 async def _probe(client, timeout: float) -> bool:
@@ -231,8 +227,14 @@ def _outcomes(prepared: Prepared, run: Execution, *, hidden: bool) -> list[TestO
         if status == "not-run":
             reason = run.fatal or "the total time limit was reached"
             outcomes.append(
-                TestOutcome(test.grade_id, 0.0, test.points, "not-run", f"not run: {reason}",
-                            test.hidden and hidden)
+                TestOutcome(
+                    test.grade_id,
+                    0.0,
+                    test.points,
+                    "not-run",
+                    f"not run: {reason}",
+                    test.hidden and hidden,
+                )
             )
             continue
         outcomes.append(outcome_for(test, cell, timed_out=status == "timeout", hidden=hidden))

@@ -47,8 +47,15 @@ def load(autograded: Path, student: str, assignment: str, notebook: str) -> dict
         return None
 
 
-def save(autograded: Path, student: str, assignment: str, notebook: str, key: str,
-         report: GradeReport, executor: str) -> Path:
+def save(
+    autograded: Path,
+    student: str,
+    assignment: str,
+    notebook: str,
+    key: str,
+    report: GradeReport,
+    executor: str,
+) -> Path:
     """Write the graded copy, then the record (atomically: a killed run leaves no half record)."""
     nb_path, record_path = paths(autograded, student, assignment, notebook)
     nb_path.parent.mkdir(parents=True, exist_ok=True)

@@ -25,9 +25,7 @@ def sanitize(message: str, hidden_lines: list[str]) -> str:
     """Drop every message line that quotes a line of hidden test code."""
     secrets = [h for h in hidden_lines if len(h) >= MIN_LEAK_LEN]
     kept = [
-        line
-        for line in ANSI.sub("", message).splitlines()
-        if not any(s in line for s in secrets)
+        line for line in ANSI.sub("", message).splitlines() if not any(s in line for s in secrets)
     ]
     return "\n".join(kept).strip()
 
@@ -59,8 +57,9 @@ def outcome_for(
     if timed_out:
         ename = "TimeoutError"
         evalue = (error or {}).get("evalue", "the cell ran too long and was interrupted")
-        return TestOutcome(test.grade_id, 0.0, test.points, "timeout", f"{ename}: {evalue}",
-                           is_hidden)
+        return TestOutcome(
+            test.grade_id, 0.0, test.points, "timeout", f"{ename}: {evalue}", is_hidden
+        )
     if error is None:
         return TestOutcome(test.grade_id, test.points, test.points, "passed", "", is_hidden)
     ename, evalue = error.get("ename", "Error"), error.get("evalue", "")

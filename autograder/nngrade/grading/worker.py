@@ -56,12 +56,22 @@ def grade_task(task: Task, assignment: str, limits: Limits, executor: str) -> Gr
         if not task.submission.is_file():
             return GradeReport(assignment, task.student, "could-not-grade", task.note, [], None)
         report = executors.get(executor)(
-            task.submission, task.master, assignment=assignment, limits=limits,
-            hidden=True, student=task.student,
+            task.submission,
+            task.master,
+            assignment=assignment,
+            limits=limits,
+            hidden=True,
+            student=task.student,
         )
     except Exception as err:  # a grader bug must not take the whole class down
-        return GradeReport(assignment, task.student, "could-not-grade",
-                           f"the grader failed ({type(err).__name__}: {err})", [], None)
+        return GradeReport(
+            assignment,
+            task.student,
+            "could-not-grade",
+            f"the grader failed ({type(err).__name__}: {err})",
+            [],
+            None,
+        )
     if task.note:
         report.notes.insert(0, task.note)
     report.seconds = round(time.monotonic() - start, 2)

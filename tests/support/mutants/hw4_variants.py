@@ -1,29 +1,42 @@
-'''HW 4 mutation corpus: typical buggy variants and alternative correct implementations.
+"""HW 4 mutation corpus: typical buggy variants and alternative correct implementations.
 
 BUGS maps a variant name to (the grade_id of a test cell that must fail, {function name:
 replacement source}); ALTERNATIVES maps a name to {function name: replacement source} and must
 earn full marks. Sources run in the master notebook's namespace (`np` and the reference
 functions are there), and a replaced function is seen by the notebook functions that call it,
 so a buggy `fc_backward` also trains the networks with wrong gradients.
-'''
+"""
 
 BUGS: dict[str, tuple[str, dict[str, str]]] = {
     # -- get_mini_batch ------------------------------------------------------------------------
-    "batch_labels_shuffled_apart": ("test_get_mini_batch", {"get_mini_batch": """
+    "batch_labels_shuffled_apart": (
+        "test_get_mini_batch",
+        {
+            "get_mini_batch": """
 def get_mini_batch(im_train, label_train, batch_size, rng=None):
     rng = np.random.default_rng(rng)
     x = np.asarray(im_train)[rng.permutation(len(im_train))]
     y = np.eye(10)[np.asarray(label_train)][rng.permutation(len(im_train))]
     starts = range(0, len(x), batch_size)
     return [x[s:s + batch_size] for s in starts], [y[s:s + batch_size] for s in starts]
-"""}),
-    "batch_not_shuffled": ("test_get_mini_batch", {"get_mini_batch": """
+"""
+        },
+    ),
+    "batch_not_shuffled": (
+        "test_get_mini_batch",
+        {
+            "get_mini_batch": """
 def get_mini_batch(im_train, label_train, batch_size, rng=None):
     x, y = np.asarray(im_train), np.eye(10)[np.asarray(label_train)]
     starts = range(0, len(x), batch_size)
     return [x[s:s + batch_size] for s in starts], [y[s:s + batch_size] for s in starts]
-"""}),
-    "batch_drops_last_partial_batch": ("test_get_mini_batch", {"get_mini_batch": """
+"""
+        },
+    ),
+    "batch_drops_last_partial_batch": (
+        "test_get_mini_batch",
+        {
+            "get_mini_batch": """
 def get_mini_batch(im_train, label_train, batch_size, rng=None):
     order = np.random.default_rng(rng).permutation(len(im_train))
     x, y = np.asarray(im_train)[order], np.eye(10)[np.asarray(label_train)][order]
@@ -31,8 +44,13 @@ def get_mini_batch(im_train, label_train, batch_size, rng=None):
     xs = [x[i * batch_size:(i + 1) * batch_size] for i in range(n_full)]
     ys = [y[i * batch_size:(i + 1) * batch_size] for i in range(n_full)]
     return xs, ys
-"""}),
-    "batch_sampled_with_replacement": ("test_get_mini_batch", {"get_mini_batch": """
+"""
+        },
+    ),
+    "batch_sampled_with_replacement": (
+        "test_get_mini_batch",
+        {
+            "get_mini_batch": """
 def get_mini_batch(im_train, label_train, batch_size, rng=None):
     rng = np.random.default_rng(rng)
     x, y = np.asarray(im_train), np.eye(10)[np.asarray(label_train)]
@@ -42,118 +60,230 @@ def get_mini_batch(im_train, label_train, batch_size, rng=None):
         xs.append(x[pick])
         ys.append(y[pick])
     return xs, ys
-"""}),
-    "batch_labels_not_one_hot": ("test_get_mini_batch", {"get_mini_batch": """
+"""
+        },
+    ),
+    "batch_labels_not_one_hot": (
+        "test_get_mini_batch",
+        {
+            "get_mini_batch": """
 def get_mini_batch(im_train, label_train, batch_size, rng=None):
     order = np.random.default_rng(rng).permutation(len(im_train))
     x, y = np.asarray(im_train)[order], np.asarray(label_train)[order]
     starts = range(0, len(x), batch_size)
     return [x[s:s + batch_size] for s in starts], [y[s:s + batch_size] for s in starts]
-"""}),
+"""
+        },
+    ),
     # -- fc / fc_backward ----------------------------------------------------------------------
-    "fc_weights_reshaped_not_transposed": ("test_fc", {"fc": """
+    "fc_weights_reshaped_not_transposed": (
+        "test_fc",
+        {
+            "fc": """
 def fc(x, w, b):
     return x @ w.reshape(w.shape[1], w.shape[0]) + b
-"""}),
-    "fc_missing_bias": ("test_fc", {"fc": """
+"""
+        },
+    ),
+    "fc_missing_bias": (
+        "test_fc",
+        {
+            "fc": """
 def fc(x, w, b):
     return x @ w.T
-"""}),
-    "fc_backward_dw_transposed": ("test_fc_backward", {"fc_backward": """
+"""
+        },
+    ),
+    "fc_backward_dw_transposed": (
+        "test_fc_backward",
+        {
+            "fc_backward": """
 def fc_backward(dl_dy, x, w, b, y):
     return dl_dy @ w, x.T @ dl_dy, dl_dy.sum(axis=0)
-"""}),
-    "fc_backward_dw_reshaped_transpose": ("test_fc_backward", {"fc_backward": """
+"""
+        },
+    ),
+    "fc_backward_dw_reshaped_transpose": (
+        "test_fc_backward",
+        {
+            "fc_backward": """
 def fc_backward(dl_dy, x, w, b, y):
     return dl_dy @ w, (x.T @ dl_dy).reshape(w.shape), dl_dy.sum(axis=0)
-"""}),
-    "fc_backward_db_mean_not_sum": ("test_fc_backward", {"fc_backward": """
+"""
+        },
+    ),
+    "fc_backward_db_mean_not_sum": (
+        "test_fc_backward",
+        {
+            "fc_backward": """
 def fc_backward(dl_dy, x, w, b, y):
     return dl_dy @ w, dl_dy.T @ x, dl_dy.mean(axis=0)
-"""}),
-    "fc_backward_dw_factor_two": ("test_fc_backward", {"fc_backward": """
+"""
+        },
+    ),
+    "fc_backward_dw_factor_two": (
+        "test_fc_backward",
+        {
+            "fc_backward": """
 def fc_backward(dl_dy, x, w, b, y):
     return dl_dy @ w, 2 * dl_dy.T @ x, dl_dy.sum(axis=0)
-"""}),
-    "fc_backward_dx_sign_flipped": ("test_fc_backward", {"fc_backward": """
+"""
+        },
+    ),
+    "fc_backward_dx_sign_flipped": (
+        "test_fc_backward",
+        {
+            "fc_backward": """
 def fc_backward(dl_dy, x, w, b, y):
     return -dl_dy @ w, dl_dy.T @ x, dl_dy.sum(axis=0)
-"""}),
-    "fc_backward_db_summed_over_outputs": ("test_fc_backward", {"fc_backward": """
+"""
+        },
+    ),
+    "fc_backward_db_summed_over_outputs": (
+        "test_fc_backward",
+        {
+            "fc_backward": """
 def fc_backward(dl_dy, x, w, b, y):
     return dl_dy @ w, dl_dy.T @ x, dl_dy.sum(axis=1)
-"""}),
+"""
+        },
+    ),
     # -- loss_euclidean ------------------------------------------------------------------------
-    "euclidean_mean_not_sum": ("test_loss_euclidean", {"loss_euclidean": """
+    "euclidean_mean_not_sum": (
+        "test_loss_euclidean",
+        {
+            "loss_euclidean": """
 def loss_euclidean(y_tilde, y):
     return float(np.sum((y_tilde - y) ** 2)) / len(y), 2 * (y_tilde - y) / len(y)
-"""}),
-    "euclidean_gradient_missing_two": ("test_loss_euclidean", {"loss_euclidean": """
+"""
+        },
+    ),
+    "euclidean_gradient_missing_two": (
+        "test_loss_euclidean",
+        {
+            "loss_euclidean": """
 def loss_euclidean(y_tilde, y):
     return float(np.sum((y_tilde - y) ** 2)), y_tilde - y
-"""}),
-    "euclidean_gradient_sign_flipped": ("test_loss_euclidean", {"loss_euclidean": """
+"""
+        },
+    ),
+    "euclidean_gradient_sign_flipped": (
+        "test_loss_euclidean",
+        {
+            "loss_euclidean": """
 def loss_euclidean(y_tilde, y):
     return float(np.sum((y_tilde - y) ** 2)), 2 * (y - y_tilde)
-"""}),
+"""
+        },
+    ),
     # -- loss_cross_entropy_softmax ------------------------------------------------------------
-    "softmax_unstable": ("test_loss_cross_entropy_softmax", {"loss_cross_entropy_softmax": """
+    "softmax_unstable": (
+        "test_loss_cross_entropy_softmax",
+        {
+            "loss_cross_entropy_softmax": """
 def loss_cross_entropy_softmax(x, y):
     p = np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True)
     return float(-np.sum(y * np.log(p))), p - y
-"""}),
-    "softmax_wrong_axis": ("test_loss_cross_entropy_softmax", {"loss_cross_entropy_softmax": """
+"""
+        },
+    ),
+    "softmax_wrong_axis": (
+        "test_loss_cross_entropy_softmax",
+        {
+            "loss_cross_entropy_softmax": """
 def loss_cross_entropy_softmax(x, y):
     z = x - np.max(x, axis=0, keepdims=True)
     log_p = z - np.log(np.sum(np.exp(z), axis=0, keepdims=True))
     return float(-np.sum(y * log_p)), np.exp(log_p) - y
-"""}),
-    "softmax_global_max": ("test_loss_cross_entropy_softmax", {"loss_cross_entropy_softmax": """
+"""
+        },
+    ),
+    "softmax_global_max": (
+        "test_loss_cross_entropy_softmax",
+        {
+            "loss_cross_entropy_softmax": """
 def loss_cross_entropy_softmax(x, y):
     z = x - np.max(x)
     p = np.exp(z) / np.sum(np.exp(z), axis=1, keepdims=True)
     return float(-np.sum(y * np.log(p))), p - y
-"""}),
-    "cross_entropy_gradient_sign": ("test_loss_cross_entropy_softmax", {
-        "loss_cross_entropy_softmax": """
+"""
+        },
+    ),
+    "cross_entropy_gradient_sign": (
+        "test_loss_cross_entropy_softmax",
+        {
+            "loss_cross_entropy_softmax": """
 def loss_cross_entropy_softmax(x, y):
     z = x - np.max(x, axis=1, keepdims=True)
     log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
     return float(-np.sum(y * log_p)), y - np.exp(log_p)
-"""}),
-    "cross_entropy_mean_not_sum": ("test_loss_cross_entropy_softmax", {
-        "loss_cross_entropy_softmax": """
+"""
+        },
+    ),
+    "cross_entropy_mean_not_sum": (
+        "test_loss_cross_entropy_softmax",
+        {
+            "loss_cross_entropy_softmax": """
 def loss_cross_entropy_softmax(x, y):
     z = x - np.max(x, axis=1, keepdims=True)
     log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
     return float(-np.mean(np.sum(y * log_p, axis=1))), np.exp(log_p) - y
-"""}),
-    "cross_entropy_missing_minus": ("test_loss_cross_entropy_softmax", {
-        "loss_cross_entropy_softmax": """
+"""
+        },
+    ),
+    "cross_entropy_missing_minus": (
+        "test_loss_cross_entropy_softmax",
+        {
+            "loss_cross_entropy_softmax": """
 def loss_cross_entropy_softmax(x, y):
     z = x - np.max(x, axis=1, keepdims=True)
     log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
     return float(np.sum(y * log_p)), np.exp(log_p) - y
-"""}),
+"""
+        },
+    ),
     # -- relu / relu_backward ------------------------------------------------------------------
-    "relu_leaky": ("test_relu", {"relu": """
+    "relu_leaky": (
+        "test_relu",
+        {
+            "relu": """
 def relu(x):
     return np.where(x > 0, x, 0.01 * x)
-"""}),
-    "relu_backward_ignores_upstream": ("test_relu_backward", {"relu_backward": """
+"""
+        },
+    ),
+    "relu_backward_ignores_upstream": (
+        "test_relu_backward",
+        {
+            "relu_backward": """
 def relu_backward(dl_dy, x, y):
     return (x > 0).astype(float)
-"""}),
-    "relu_backward_mask_inverted": ("test_relu_backward", {"relu_backward": """
+"""
+        },
+    ),
+    "relu_backward_mask_inverted": (
+        "test_relu_backward",
+        {
+            "relu_backward": """
 def relu_backward(dl_dy, x, y):
     return dl_dy * (x < 0)
-"""}),
-    "relu_backward_passes_through": ("test_relu_backward", {"relu_backward": """
+"""
+        },
+    ),
+    "relu_backward_passes_through": (
+        "test_relu_backward",
+        {
+            "relu_backward": """
 def relu_backward(dl_dy, x, y):
     return dl_dy
-"""}),
+"""
+        },
+    ),
     # -- training loops ------------------------------------------------------------------------
-    "slp_linear_gradient_ascent": ("test_train_slp_linear", {"train_slp_linear": """
+    "slp_linear_gradient_ascent": (
+        "test_train_slp_linear",
+        {
+            "train_slp_linear": """
 def train_slp_linear(mini_batch_x, mini_batch_y, *, learning_rate=0.01, n_iterations=5000, rng=0):
     rng = np.random.default_rng(rng)
     w, b = rng.normal(0.0, 0.01, size=(10, np.shape(mini_batch_x[0])[1])), np.zeros(10)
@@ -164,8 +294,13 @@ def train_slp_linear(mini_batch_x, mini_batch_y, *, learning_rate=0.01, n_iterat
         _, dl_dw, dl_db = fc_backward(loss_euclidean(y_tilde, y)[1], x, w, b, y_tilde)
         w, b = w + learning_rate / len(x) * dl_dw, b + learning_rate / len(x) * dl_db
     return w, b
-"""}),
-    "slp_first_batch_only": ("test_train_slp", {"train_slp": """
+"""
+        },
+    ),
+    "slp_first_batch_only": (
+        "test_train_slp",
+        {
+            "train_slp": """
 def train_slp(mini_batch_x, mini_batch_y, *, learning_rate=0.5, n_iterations=5000, rng=0):
     rng = np.random.default_rng(rng)
     w, b = rng.normal(0.0, 0.01, size=(10, np.shape(mini_batch_x[0])[1])), np.zeros(10)
@@ -175,8 +310,13 @@ def train_slp(mini_batch_x, mini_batch_y, *, learning_rate=0.5, n_iterations=500
         _, dl_dw, dl_db = fc_backward(loss_cross_entropy_softmax(logits, y)[1], x, w, b, logits)
         w, b = w - learning_rate / len(x) * dl_dw, b - learning_rate / len(x) * dl_db
     return w, b
-"""}),
-    "slp_bias_never_updated": ("test_train_slp", {"train_slp": """
+"""
+        },
+    ),
+    "slp_bias_never_updated": (
+        "test_train_slp",
+        {
+            "train_slp": """
 def train_slp(mini_batch_x, mini_batch_y, *, learning_rate=0.5, n_iterations=5000, rng=0):
     rng = np.random.default_rng(rng)
     w, b = rng.normal(0.0, 0.01, size=(10, np.shape(mini_batch_x[0])[1])), np.zeros(10)
@@ -187,8 +327,13 @@ def train_slp(mini_batch_x, mini_batch_y, *, learning_rate=0.5, n_iterations=500
         _, dl_dw, _ = fc_backward(loss_cross_entropy_softmax(logits, y)[1], x, w, b, logits)
         w = w - learning_rate / len(x) * dl_dw
     return w, b
-"""}),
-    "mlp_zero_initialisation": ("test_train_mlp", {"train_mlp": """
+"""
+        },
+    ),
+    "mlp_zero_initialisation": (
+        "test_train_mlp",
+        {
+            "train_mlp": """
 def train_mlp(mini_batch_x, mini_batch_y, *, hidden_size=30, learning_rate=0.5,
               n_iterations=10000, rng=0):
     w1, b1 = np.zeros((hidden_size, np.shape(mini_batch_x[0])[1])), np.zeros(hidden_size)
@@ -204,8 +349,13 @@ def train_mlp(mini_batch_x, mini_batch_y, *, hidden_size=30, learning_rate=0.5,
         step = learning_rate / len(x)
         w1, b1, w2, b2 = w1 - step * dw1, b1 - step * db1, w2 - step * dw2, b2 - step * db2
     return w1, b1, w2, b2
-"""}),
-    "mlp_skips_relu_backward": ("test_train_mlp", {"train_mlp": """
+"""
+        },
+    ),
+    "mlp_skips_relu_backward": (
+        "test_train_mlp",
+        {
+            "train_mlp": """
 def train_mlp(mini_batch_x, mini_batch_y, *, hidden_size=30, learning_rate=0.5,
               n_iterations=10000, rng=0):
     rng = np.random.default_rng(rng)
@@ -222,8 +372,13 @@ def train_mlp(mini_batch_x, mini_batch_y, *, hidden_size=30, learning_rate=0.5,
         step = learning_rate / len(x)
         w1, b1, w2, b2 = w1 - step * dw1, b1 - step * db1, w2 - step * dw2, b2 - step * db2
     return w1, b1, w2, b2
-"""}),
-    "mlp_update_not_divided_by_batch": ("test_train_mlp", {"train_mlp": """
+"""
+        },
+    ),
+    "mlp_update_not_divided_by_batch": (
+        "test_train_mlp",
+        {
+            "train_mlp": """
 def train_mlp(mini_batch_x, mini_batch_y, *, hidden_size=30, learning_rate=0.5,
               n_iterations=10000, rng=0):
     rng = np.random.default_rng(rng)
@@ -240,11 +395,14 @@ def train_mlp(mini_batch_x, mini_batch_y, *, hidden_size=30, learning_rate=0.5,
         step = learning_rate
         w1, b1, w2, b2 = w1 - step * dw1, b1 - step * db1, w2 - step * dw2, b2 - step * db2
     return w1, b1, w2, b2
-"""}),
+"""
+        },
+    ),
 }
 
 ALTERNATIVES: dict[str, dict[str, str]] = {
-    "batch_global_rng_and_split": {"get_mini_batch": """
+    "batch_global_rng_and_split": {
+        "get_mini_batch": """
 def get_mini_batch(im_train, label_train, batch_size, rng=None):
     order = np.random.permutation(len(im_train))
     n_batches = int(np.ceil(len(order) / batch_size))
@@ -252,8 +410,10 @@ def get_mini_batch(im_train, label_train, batch_size, rng=None):
     one_hot = np.zeros((len(label_train), 10))
     one_hot[np.arange(len(label_train)), label_train] = 1
     return [im_train[p] for p in pieces], [one_hot[p] for p in pieces]
-"""},
-    "batch_python_loop": {"get_mini_batch": """
+"""
+    },
+    "batch_python_loop": {
+        "get_mini_batch": """
 def get_mini_batch(im_train, label_train, batch_size, rng=None):
     rng = np.random.default_rng(rng)
     indices = list(range(len(im_train)))
@@ -267,7 +427,8 @@ def get_mini_batch(im_train, label_train, batch_size, rng=None):
         mini_batch_x.append(np.stack([im_train[i] for i in chosen]))
         mini_batch_y.append(labels)
     return mini_batch_x, mini_batch_y
-"""},
+"""
+    },
     "fc_einsum_and_backward_einsum": {
         "fc": """
 def fc(x, w, b):
@@ -279,7 +440,8 @@ def fc_backward(dl_dy, x, w, b, y):
             np.einsum("rn->n", dl_dy))
 """,
     },
-    "fc_backward_loops": {"fc_backward": """
+    "fc_backward_loops": {
+        "fc_backward": """
 def fc_backward(dl_dy, x, w, b, y):
     dl_dx = np.zeros_like(x, dtype=float)
     dl_dw = np.zeros_like(w, dtype=float)
@@ -289,20 +451,26 @@ def fc_backward(dl_dy, x, w, b, y):
         dl_dw += np.outer(dl_dy[i], x[i])
         dl_db += dl_dy[i]
     return dl_dx, dl_dw, dl_db
-"""},
-    "euclidean_norm_squared": {"loss_euclidean": """
+"""
+    },
+    "euclidean_norm_squared": {
+        "loss_euclidean": """
 def loss_euclidean(y_tilde, y):
     return np.linalg.norm(y_tilde - y) ** 2, 2.0 * y_tilde - 2.0 * y
-"""},
-    "cross_entropy_log_of_stable_softmax": {"loss_cross_entropy_softmax": """
+"""
+    },
+    "cross_entropy_log_of_stable_softmax": {
+        "loss_cross_entropy_softmax": """
 def loss_cross_entropy_softmax(x, y):
     e = np.exp(x - x.max(axis=1, keepdims=True))
     p = e / e.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore"):
         l = -np.sum(y * np.log(np.where(y > 0, p, 1.0)))
     return l, p - y
-"""},
-    "cross_entropy_logaddexp_per_row": {"loss_cross_entropy_softmax": """
+"""
+    },
+    "cross_entropy_logaddexp_per_row": {
+        "loss_cross_entropy_softmax": """
 def loss_cross_entropy_softmax(x, y):
     total, dl_dx = 0.0, np.empty_like(x, dtype=float)
     for i in range(x.shape[0]):
@@ -311,7 +479,8 @@ def loss_cross_entropy_softmax(x, y):
         total += log_norm - x[i, label]
         dl_dx[i] = np.exp(x[i] - log_norm) - y[i]
     return total, dl_dx
-"""},
+"""
+    },
     "relu_where_backward_ge_mask": {
         "relu": """
 def relu(x):
@@ -322,14 +491,18 @@ def relu_backward(dl_dy, x, y):
     return np.where(x >= 0, dl_dy, 0.0)
 """,
     },
-    "relu_backward_mask_from_output": {"relu_backward": """
+    "relu_backward_mask_from_output": {
+        "relu_backward": """
 def relu_backward(dl_dy, x, y):
     return dl_dy * (y > 0)
-"""},
-    "relu_multiply_mask": {"relu": """
+"""
+    },
+    "relu_multiply_mask": {
+        "relu": """
 def relu(x):
     return x * (x > 0)
-"""},
+"""
+    },
     "training_own_hyperparameters_epochs": {
         "train_slp": """
 def train_slp(mini_batch_x, mini_batch_y, *, learning_rate=0.3, epochs=12, rng=42):

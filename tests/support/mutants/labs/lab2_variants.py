@@ -1,106 +1,204 @@
-'''Lab 2 mutation corpus: typical buggy variants and alternative correct implementations.
+"""Lab 2 mutation corpus: typical buggy variants and alternative correct implementations.
 
 BUGS maps a variant name to (grade_id of a test cell that must fail, {function name: replacement
 source}); ALTERNATIVES maps a name to {function name: replacement source} (same format as
 tests/support/mutants/hw4_variants.py). The sources run in the master notebook's
 namespace (`np`, `sigmoid`, `one_hot` are available); a replaced function is also seen by the
 notebook functions that call it, e.g. `train_two_layer`.
-'''
+"""
 
 BUGS: dict[str, tuple[str, dict[str, str]]] = {
-    "softmax_unstable_no_shift": ("test_softmax", {"softmax": """
+    "softmax_unstable_no_shift": (
+        "test_softmax",
+        {
+            "softmax": """
 def softmax(Z):
     E = np.exp(Z)
     return E / E.sum(axis=1, keepdims=True)
-"""}),
-    "softmax_over_wrong_axis": ("test_softmax", {"softmax": """
+"""
+        },
+    ),
+    "softmax_over_wrong_axis": (
+        "test_softmax",
+        {
+            "softmax": """
 def softmax(Z):
     E = np.exp(Z - Z.max(axis=0, keepdims=True))
     return E / E.sum(axis=0, keepdims=True)
-"""}),
-    "softmax_shift_by_global_max": ("test_softmax", {"softmax": """
+"""
+        },
+    ),
+    "softmax_shift_by_global_max": (
+        "test_softmax",
+        {
+            "softmax": """
 def softmax(Z):
     E = np.exp(Z - np.max(Z))
     return E / E.sum(axis=1, keepdims=True)
-"""}),
-    "softmax_sum_over_whole_batch": ("test_softmax", {"softmax": """
+"""
+        },
+    ),
+    "softmax_sum_over_whole_batch": (
+        "test_softmax",
+        {
+            "softmax": """
 def softmax(Z):
     E = np.exp(Z - Z.max(axis=1, keepdims=True))
     return E / E.sum()
-"""}),
-    "jacobian_missing_diagonal": ("test_softmax_jacobian", {"softmax_jacobian": """
+"""
+        },
+    ),
+    "jacobian_missing_diagonal": (
+        "test_softmax_jacobian",
+        {
+            "softmax_jacobian": """
 def softmax_jacobian(Z):
     S = softmax(Z)
     return -np.einsum("ri,rj->rij", S, S)
-"""}),
-    "jacobian_diagonal_only": ("test_softmax_jacobian", {"softmax_jacobian": """
+"""
+        },
+    ),
+    "jacobian_diagonal_only": (
+        "test_softmax_jacobian",
+        {
+            "softmax_jacobian": """
 def softmax_jacobian(Z):
     S = softmax(Z)
     return np.stack([np.diag(s * (1 - s)) for s in S])
-"""}),
-    "cross_entropy_log_of_softmax_underflows": ("test_cross_entropy", {"cross_entropy": """
+"""
+        },
+    ),
+    "cross_entropy_log_of_softmax_underflows": (
+        "test_cross_entropy",
+        {
+            "cross_entropy": """
 def cross_entropy(Z, Y):
     return float(-np.sum(Y * np.log(softmax(Z))))
-"""}),
-    "cross_entropy_mean_over_batch": ("test_cross_entropy", {"cross_entropy": """
+"""
+        },
+    ),
+    "cross_entropy_mean_over_batch": (
+        "test_cross_entropy",
+        {
+            "cross_entropy": """
 def cross_entropy(Z, Y):
     c = Z.max(axis=1, keepdims=True)
     log_s = Z - c - np.log(np.exp(Z - c).sum(axis=1, keepdims=True))
     return float(-np.sum(Y * log_s) / len(Z))
-"""}),
-    "cross_entropy_missing_minus": ("test_cross_entropy", {"cross_entropy": """
+"""
+        },
+    ),
+    "cross_entropy_missing_minus": (
+        "test_cross_entropy",
+        {
+            "cross_entropy": """
 def cross_entropy(Z, Y):
     c = Z.max(axis=1, keepdims=True)
     return float(np.sum(Y * (Z - c - np.log(np.exp(Z - c).sum(axis=1, keepdims=True)))))
-"""}),
-    "ce_gradient_sign_flipped": ("test_cross_entropy_gradient", {"cross_entropy_gradient": """
+"""
+        },
+    ),
+    "ce_gradient_sign_flipped": (
+        "test_cross_entropy_gradient",
+        {
+            "cross_entropy_gradient": """
 def cross_entropy_gradient(Z, Y):
     return Y - softmax(Z)
-"""}),
-    "ce_gradient_mean_over_batch": ("test_cross_entropy_gradient", {"cross_entropy_gradient": """
+"""
+        },
+    ),
+    "ce_gradient_mean_over_batch": (
+        "test_cross_entropy_gradient",
+        {
+            "cross_entropy_gradient": """
 def cross_entropy_gradient(Z, Y):
     return (softmax(Z) - Y) / len(Z)
-"""}),
-    "ce_gradient_of_probabilities": ("test_cross_entropy_gradient", {"cross_entropy_gradient": """
+"""
+        },
+    ),
+    "ce_gradient_of_probabilities": (
+        "test_cross_entropy_gradient",
+        {
+            "cross_entropy_gradient": """
 def cross_entropy_gradient(Z, Y):
     return -Y / softmax(Z)
-"""}),
-    "forward_no_hidden_activation": ("test_two_layer_forward", {"two_layer_forward": """
+"""
+        },
+    ),
+    "forward_no_hidden_activation": (
+        "test_two_layer_forward",
+        {
+            "two_layer_forward": """
 def two_layer_forward(X, W1, b1, W2, b2):
     H = X @ W1.T + b1
     return H, H @ W2.T + b2
-"""}),
-    "forward_sigmoid_on_output": ("test_two_layer_forward", {"two_layer_forward": """
+"""
+        },
+    ),
+    "forward_sigmoid_on_output": (
+        "test_two_layer_forward",
+        {
+            "two_layer_forward": """
 def two_layer_forward(X, W1, b1, W2, b2):
     H = sigmoid(X @ W1.T + b1)
     return H, sigmoid(H @ W2.T + b2)
-"""}),
-    "backward_missing_sigmoid_derivative": ("test_two_layer_backward", {"two_layer_backward": """
+"""
+        },
+    ),
+    "backward_missing_sigmoid_derivative": (
+        "test_two_layer_backward",
+        {
+            "two_layer_backward": """
 def two_layer_backward(dL_dZ, X, H, W2):
     dA = dL_dZ @ W2
     return dA.T @ X, dA.sum(axis=0), dL_dZ.T @ H, dL_dZ.sum(axis=0)
-"""}),
-    "backward_half_sigmoid_derivative": ("test_two_layer_backward", {"two_layer_backward": """
+"""
+        },
+    ),
+    "backward_half_sigmoid_derivative": (
+        "test_two_layer_backward",
+        {
+            "two_layer_backward": """
 def two_layer_backward(dL_dZ, X, H, W2):
     dA = (dL_dZ @ W2) * H
     return dA.T @ X, dA.sum(axis=0), dL_dZ.T @ H, dL_dZ.sum(axis=0)
-"""}),
-    "backward_transposed_weights": ("test_two_layer_backward", {"two_layer_backward": """
+"""
+        },
+    ),
+    "backward_transposed_weights": (
+        "test_two_layer_backward",
+        {
+            "two_layer_backward": """
 def two_layer_backward(dL_dZ, X, H, W2):
     dA = (dL_dZ @ W2.T) * H * (1 - H)
     return dA.T @ X, dA.sum(axis=0), dL_dZ.T @ H, dL_dZ.sum(axis=0)
-"""}),
-    "backward_bias_mean_over_batch": ("test_two_layer_backward", {"two_layer_backward": """
+"""
+        },
+    ),
+    "backward_bias_mean_over_batch": (
+        "test_two_layer_backward",
+        {
+            "two_layer_backward": """
 def two_layer_backward(dL_dZ, X, H, W2):
     dA = (dL_dZ @ W2) * H * (1 - H)
     return dA.T @ X, dA.mean(axis=0), dL_dZ.T @ H, dL_dZ.mean(axis=0)
-"""}),
-    "backward_weight_gradient_transposed": ("test_two_layer_backward", {"two_layer_backward": """
+"""
+        },
+    ),
+    "backward_weight_gradient_transposed": (
+        "test_two_layer_backward",
+        {
+            "two_layer_backward": """
 def two_layer_backward(dL_dZ, X, H, W2):
     dA = (dL_dZ @ W2) * H * (1 - H)
     return X.T @ dA, dA.sum(axis=0), H.T @ dL_dZ, dL_dZ.sum(axis=0)
-"""}),
-    "train_gradient_ascent": ("test_train_two_layer", {"train_two_layer": """
+"""
+        },
+    ),
+    "train_gradient_ascent": (
+        "test_train_two_layer",
+        {
+            "train_two_layer": """
 def train_two_layer(X, y, n_hidden=8, lr=2.0, epochs=2000, seed=0):
     rng = np.random.default_rng(seed)
     R, m = X.shape
@@ -114,8 +212,13 @@ def train_two_layer(X, y, n_hidden=8, lr=2.0, epochs=2000, seed=0):
         W1, b1 = W1 + lr / R * dW1, b1 + lr / R * db1
         W2, b2 = W2 + lr / R * dW2, b2 + lr / R * db2
     return W1, b1, W2, b2
-"""}),
-    "train_hidden_layer_frozen": ("test_train_two_layer", {"train_two_layer": """
+"""
+        },
+    ),
+    "train_hidden_layer_frozen": (
+        "test_train_two_layer",
+        {
+            "train_two_layer": """
 def train_two_layer(X, y, n_hidden=8, lr=2.0, epochs=2000, seed=0):
     rng = np.random.default_rng(seed)
     R, m = X.shape
@@ -128,8 +231,13 @@ def train_two_layer(X, y, n_hidden=8, lr=2.0, epochs=2000, seed=0):
         _, _, dW2, db2 = two_layer_backward(cross_entropy_gradient(Z, Y), X, H, W2)
         W2, b2 = W2 - lr / R * dW2, b2 - lr / R * db2
     return W1, b1, W2, b2
-"""}),
-    "train_zero_initialisation": ("test_train_two_layer", {"train_two_layer": """
+"""
+        },
+    ),
+    "train_zero_initialisation": (
+        "test_train_two_layer",
+        {
+            "train_two_layer": """
 def train_two_layer(X, y, n_hidden=8, lr=2.0, epochs=2000, seed=0):
     R, m = X.shape
     K = int(np.max(y)) + 1
@@ -142,7 +250,9 @@ def train_two_layer(X, y, n_hidden=8, lr=2.0, epochs=2000, seed=0):
         W1, b1 = W1 - lr / R * dW1, b1 - lr / R * db1
         W2, b2 = W2 - lr / R * dW2, b2 - lr / R * db2
     return W1, b1, W2, b2
-"""}),
+"""
+        },
+    ),
 }
 
 ALTERNATIVES: dict[str, dict[str, str]] = {
@@ -243,7 +353,8 @@ def softmax(Z):
     return np.exp(Z) / np.exp(Z).sum(axis=-1)[:, None]
 """,
     },
-    "other_training_choices": {"train_two_layer": """
+    "other_training_choices": {
+        "train_two_layer": """
 def train_two_layer(X, y, n_hidden=16, lr=1.0, epochs=300, seed=3):
     rng = np.random.default_rng(seed)
     R, m = X.shape
@@ -266,5 +377,6 @@ def train_two_layer(X, y, n_hidden=16, lr=1.0, epochs=300, seed=3):
             W2 -= lr / len(idx) * dW2
             b2 -= lr / len(idx) * db2
     return W1, b1, W2, b2
-"""},
+"""
+    },
 }
