@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 CONFIG_DIR = REPO_ROOT / "autograder"  # holds nbgrader_config.py, which nbgrader reads from cwd
 ASSIGNMENTS = ("lab1_perceptron_gd", "lab2_softmax_backprop", "hw4_mlp")
 MARKERS = (

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nngrade.grading.results import Limits
 
-PACKAGE_COURSE = Path(__file__).resolve().parent.parent  # autograder/ in the repository
+PACKAGE_COURSE = Path(__file__).resolve().parents[2]  # autograder/ in the repository
 
 
 @dataclass
