@@ -224,15 +224,17 @@ def build_root(cfg: dict) -> None:
     size = f"size={int(cfg['limits']['max_file_mb'])}m"
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
+    # Scratch space first, the read-only folders on top: a kit, venv or data cache that lives
+    # under /tmp or /var/tmp must stay visible, not vanish under a fresh tmpfs.
+    for writable in ("/tmp", "/dev/shm", "/var/tmp", home):
+        os.makedirs(root + writable, exist_ok=True)
+        _mount("tmpfs", root + writable, "tmpfs", MS_NOSUID | MS_NODEV, f"{size},mode=1777")
     for path in cfg["ro_paths"]:
         _bind_ro(path, root)
     os.makedirs(root + "/dev", exist_ok=True)
     for node in ("null", "zero", "full", "random", "urandom"):
         open(f"{root}/dev/{node}", "a").close()
         _mount(f"/dev/{node}", f"{root}/dev/{node}", None, MS_BIND)
-    for writable in ("/tmp", "/dev/shm", "/var/tmp", home):
-        os.makedirs(root + writable, exist_ok=True)
-        _mount("tmpfs", root + writable, "tmpfs", MS_NOSUID | MS_NODEV, f"{size},mode=1777")
     os.makedirs(root + "/proc", exist_ok=True)
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     seed = cfg.get("seed")
@@ -459,6 +461,7 @@ def main() -> None:
             build_root(cfg)
         else:
             os.chdir(cfg["home"])
+        sys.path[:0] = [p for p in cfg.get("path", []) if p not in sys.path]
         import numpy  # noqa: F401  (imported before the limits: smaller start-up peak)
 
         agent.start_shell()

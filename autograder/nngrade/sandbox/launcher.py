@@ -215,30 +215,62 @@ class _UidSlot:
         self.handle.close()
 
 
-def _python_ro_paths() -> list[str]:
-    """Folders the sandboxed Python needs: its install, the venv, and the nnhelpers package."""
-    paths = {sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix)}
+def _as_named_and_real(paths) -> list[str]:
+    """Each existing path as named (absolute) and where it really is, without duplicates.
+
+    A symlinked kit, venv or cache folder must be reachable in the sandbox by both names:
+    Python reports the name it was started under, the kernel resolves the real one."""
+    out: dict[str, None] = {}
+    for value in paths:
+        if not value:
+            continue
+        path = os.path.abspath(os.path.expanduser(value))
+        if os.path.exists(path):
+            out[path] = None
+            out[os.path.realpath(path)] = None
+    return list(out)
+
+
+def _nnhelpers_dirs() -> list[str]:
+    """The nnhelpers package folder(s) the grader imports (a checkout, a clone or the venv)."""
     try:
         import nnhelpers
-
-        paths.update(os.path.realpath(p) for p in nnhelpers.__path__)
     except ImportError:  # pragma: no cover - nnhelpers is part of the project
-        pass
-    return sorted(paths)
+        return []
+    return list(nnhelpers.__path__)
+
+
+def _python_ro_paths() -> list[str]:
+    """Folders the sandboxed Python needs: its install, the venv, and the nnhelpers package."""
+    return _as_named_and_real([sys.base_prefix, sys.prefix, *_nnhelpers_dirs()])
+
+
+def python_path() -> list[str]:
+    """Folders the sandboxed Python puts first on sys.path: where the grader's nnhelpers is.
+
+    The agent runs with `-I` (no PYTHONPATH), and the venv's own entries may point to another
+    checkout; this makes student code import the same nnhelpers as the grader."""
+    return [os.path.dirname(os.path.realpath(p)) for p in _nnhelpers_dirs()]
 
 
 DATA_VARS = ("NNHELPERS_MIRROR", "NNHELPERS_FASHION_MIRROR", "NNHELPERS_CACHE")
 
 
+def data_cache() -> str | None:
+    """The grader's nnhelpers data cache (NNHELPERS_CACHE or the user cache), if it exists."""
+    try:
+        from nnhelpers.data import cache_root
+
+        folder = cache_root()
+    except Exception:  # noqa: BLE001 - no cache is a normal state, whatever the reason
+        return None
+    return str(folder) if folder.is_dir() else None
+
+
 def _data_ro_paths() -> list[str]:
     """The course data the student may read: the dataset mirrors and the grader's data cache."""
-    paths = []
-    for var in DATA_VARS:
-        for value in os.environ.get(var, "").split(os.pathsep):
-            folder = os.path.expanduser(value)
-            if value and os.path.isdir(folder):  # the path as named, and where it really is
-                paths.extend(dict.fromkeys([os.path.abspath(folder), os.path.realpath(folder)]))
-    return paths
+    values = [os.environ.get(var, "").split(os.pathsep) for var in DATA_VARS]
+    return _as_named_and_real([v for group in values for v in group] + [data_cache()])
 
 
 class Sandbox:
@@ -284,7 +316,7 @@ class Sandbox:
             target = seed / Path(name).name
             target.write_bytes(data)
         env = self._env()
-        cfg = {"limits": _limits_dict(self.limits), "seed": str(seed)}
+        cfg = {"limits": _limits_dict(self.limits), "seed": str(seed), "path": python_path()}
         if self.isolation.mode == "namespaces":
             self.slot = _UidSlot()
             self.uid = self.slot.uid
@@ -348,6 +380,9 @@ class Sandbox:
         for var in (*DATA_VARS, "NNHELPERS_OFFLINE"):
             if os.environ.get(var):
                 env[var] = os.environ[var]
+        cache = data_cache()
+        if cache:  # the sandbox's HOME is not the grader's: name the cache it may read
+            env["NNHELPERS_CACHE"] = cache
         return env
 
     def _stderr_tail(self) -> str:
