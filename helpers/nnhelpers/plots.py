@@ -410,9 +410,9 @@ def plot_activations(
     ax_f, ax_d = fig.subplots(1, 2)
     for name, f in functions.items():
         draw_activation(ax_f, ax_d, name, f, x, derivatives.get(name))
-    for ax, title in ((ax_f, "activation $f(z)$"), (ax_d, "derivative $f'(z)$")):
+    for ax, title in ((ax_f, "activation $g(a)$"), (ax_d, "derivative $g'(a)$")):
         ax.set_title(title)
-        ax.set_xlabel("$z$")
+        ax.set_xlabel("pre-activation $a$")
         ax.axhline(0, color="gray", lw=0.5)
         ax.axvline(0, color="gray", lw=0.5)
         ax.grid(True, alpha=0.3)

@@ -35,6 +35,7 @@ __all__ = [
     "SliderFigure",
     "activation_explorer",
     "learning_rate_explorer",
+    "widen_slider",
 ]
 
 
@@ -43,7 +44,8 @@ class SliderFigure:
 
     ``draw(figure, **values)`` receives a cleared figure and the sliders' current values keyed
     by their names in ``sliders``. ``.png`` holds the PNG bytes currently shown. Pass
-    ``layout=None`` and place the axes yourself when redraws must be fast.
+    ``layout=None`` and place the axes yourself when redraws must be fast. Sliders whose width
+    was left at the default are widened (see ``widen_slider``).
     """
 
     def __init__(
@@ -57,6 +59,8 @@ class SliderFigure:
     ) -> None:
         self.draw = draw
         self.sliders = dict(sliders)
+        for control in self.sliders.values():
+            widen_slider(control)
         self.figure: Figure = CourseFigure(figsize=figsize, dpi=dpi, layout=layout)
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.error: str | None = None
@@ -104,6 +108,24 @@ class SliderFigure:
         bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
         bundle["text/plain"] = f"<{type(self).__name__}: {self.values}>"
         return bundle
+
+
+# ipywidgets draws a slider 300 px wide in all, label and readout included: with a 110 px label
+# that leaves a track of about 94 px, too short to pick a learning rate out of three decades.
+SLIDER_WIDTH = "100%"
+SLIDER_MAX_WIDTH = "640px"  # leaves a track of about 450 px beside a 110 px label
+
+
+def widen_slider(control: widgets.Widget) -> widgets.Widget:
+    """Give a slider whose width was left at the default a usable track (about 450 px).
+
+    Only sliders (controls with a ``readout``) whose layout width is unset are changed, so a
+    width chosen by the caller wins; dropdowns and other controls are left as they are.
+    """
+    if hasattr(control, "readout") and not control.layout.width:
+        control.layout.width = SLIDER_WIDTH
+        control.layout.max_width = SLIDER_MAX_WIDTH
+    return control
 
 
 # --------------------------------------------------------------------------- learning rate
@@ -305,10 +327,10 @@ def activation_explorer(
         ax_f, ax_d = fig.subplots(1, 2)
         draw_activation(ax_f, ax_d, name, functions[name], z, derivatives.get(name))
         given = derivatives.get(name) is not None
-        ax_f.set_title(f"{name}(z)")
-        ax_d.set_title(f"{name}'(z)" + ("" if given else " (numerical)"))
+        ax_f.set_title(f"{name}(a)")
+        ax_d.set_title(f"{name}'(a)" + ("" if given else " (numerical)"))
         for ax in (ax_f, ax_d):
-            ax.set_xlabel("$z$")
+            ax.set_xlabel("pre-activation $a$")
             ax.axhline(0, color="gray", lw=0.5)
             ax.axvline(0, color="gray", lw=0.5)
             ax.grid(True, alpha=0.3)

@@ -105,6 +105,11 @@ def test_learning_rate_slider_redraws_the_plot_in_jupyterlab(tmp_path):
             page.screenshot(path=str(ARTEFACTS / "browser-02-before.png"))
             old_src, old_pixels = image.get_attribute("src"), image.screenshot()
             old_readout = slider.locator(".widget-readout").inner_text()
+            track_width = slider.locator(".noUi-target").first.bounding_box()["width"]
+            assert track_width >= 300, (
+                f"the learning-rate slider's track is {track_width:.0f} px wide: too short to "
+                "pick a rate out of three decades (nnhelpers.widgets.widen_slider)"
+            )
 
             _drag_slider(page, slider, 0.9)
             try:

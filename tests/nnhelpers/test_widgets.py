@@ -25,6 +25,7 @@ from nnhelpers.widgets import (
     SliderFigure,
     activation_explorer,
     learning_rate_explorer,
+    widen_slider,
 )
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -187,6 +188,36 @@ def test_iterations_and_decay_sliders_take_effect():
     np.testing.assert_allclose(explorer.run.rates, 0.05 * 0.9 ** np.arange(12))
 
 
+def _px(value: str) -> float:
+    assert value.endswith("px"), value
+    return float(value[:-2])
+
+
+def test_sliders_get_a_usable_track():
+    """Default ipywidgets sliders are 300 px in all: a 110 px label left a 94 px track.
+
+    The explorer's sliders fill their row up to a maximum that leaves at least 300 px of track
+    beside the label and the readout (the browser tests measure the drawn track).
+    """
+    explorer = learning_rate_explorer()
+    for name, control in explorer.sliders.items():
+        assert control.layout.width == "100%", (name, control.layout.width)
+        label = _px(control.style.description_width)
+        readout = 80  # the readout box and the gaps around the track
+        assert _px(control.layout.max_width) - label - readout >= 300, (name, control.layout)
+
+
+def test_widen_slider_respects_explicit_widths_and_leaves_other_controls():
+    plain = widgets.IntSlider()
+    chosen = widgets.FloatSlider(layout=widgets.Layout(width="200px"))
+    dropdown = widgets.Dropdown(options=["a", "b"])
+    SliderFigure(lambda fig, a, b, c: None, {"a": plain, "b": chosen, "c": dropdown})
+    assert plain.layout.width == "100%" and plain.layout.max_width
+    assert chosen.layout.width == "200px" and not chosen.layout.max_width
+    assert not dropdown.layout.width
+    assert widen_slider(plain) is plain
+
+
 def test_numerical_gradient_matches_a_given_gradient():
     def loss(w1, w2):
         return (w1 - 1) ** 2 + 2 * (w2 + 0.5) ** 2 + 0.5 * w1 * w2
@@ -211,7 +242,7 @@ def test_activation_dropdown_switches_the_curve():
     assert isinstance(explorer.sliders["name"], widgets.Dropdown)
     first = explorer.png
     ax_f, ax_d = explorer.figure.axes
-    assert ax_d.get_title() == "sin'(z)"
+    assert ax_d.get_title() == "sin'(a)"
     explorer.sliders["name"].value = "cube"
     assert explorer.png != first
     ax_f, ax_d = explorer.figure.axes
