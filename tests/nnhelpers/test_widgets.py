@@ -246,7 +246,7 @@ def test_activation_dropdown_switches_the_curve():
     explorer.sliders["name"].value = "cube"
     assert explorer.png != first
     ax_f, ax_d = explorer.figure.axes
-    assert ax_d.get_title() == "cube'(z) (numerical)"
+    assert ax_d.get_title() == "cube'(a) (numerical)"
     x = ax_f.get_lines()[0].get_xdata()
     np.testing.assert_allclose(ax_d.get_lines()[0].get_ydata(), 3 * x**2, rtol=1e-6, atol=1e-8)
 
