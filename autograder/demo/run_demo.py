@@ -16,6 +16,7 @@ from nngrade.grading.config import load
 
 HERE = Path(__file__).resolve().parent
 ASSIGNMENT = "hw4_mlp"
+REFERENCE = "s01_reference"  # the master's own answers: anything but full marks is a grader bug
 
 
 def nngrade(*args: str) -> float:
@@ -25,8 +26,40 @@ def nngrade(*args: str) -> float:
     start = time.monotonic()
     done = subprocess.run(command, check=False)
     if done.returncode not in (0, 1) or (done.returncode and args[0] != "collect"):
-        sys.exit(f"demo: `nngrade {' '.join(args)}` failed (exit {done.returncode})")
+        sys.exit(
+            f"demo: `nngrade {' '.join(args)}` failed (exit {done.returncode}); "
+            "the lines above say why and how to fix it"
+        )
     return time.monotonic() - start
+
+
+def one_line(text: str, width: int) -> str:
+    """Text on one line of at most `width` characters (tables break on newlines)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def reference_problem(autograded: Path, student: str = REFERENCE) -> str:
+    """Why the reference student did not get full marks ("" when they did)."""
+    import json
+
+    found = sorted((autograded / student / ASSIGNMENT).glob("*.nngrade.json"))
+    if not found:
+        return f"{student} has no grading record"
+    for path in found:
+        record = json.loads(path.read_text())
+        if record["status"] != "graded":
+            return f"{student}: {record['status']}: {one_line(record['reason'], 300)}"
+        if record["score"] != record["max_score"] or not record["tests"]:
+            lost = [
+                f"{t['grade_id']} ({one_line(t['message'], 120)})"
+                for t in record["tests"]
+                if t["score"] < t["max_score"]
+            ]
+            return f"{student} got {record['score']:g}/{record['max_score']:g}; lost points on " + (
+                ", ".join(lost) or "no test"
+            )
+    return ""
 
 
 def summary_table(settings, times: dict[str, float]) -> str:
@@ -37,13 +70,13 @@ def summary_table(settings, times: dict[str, float]) -> str:
     for record_path in sorted(settings.autograded.glob(f"*/{ASSIGNMENT}/*.nngrade.json")):
         record = json.loads(record_path.read_text())
         problems = [
-            f"{t['grade_id']}: {t['message'].splitlines()[0] if t['message'] else ''}"
-            for t in record["tests"]
-            if t["status"] != "passed"
+            f"{t['grade_id']}: {t['message']}" for t in record["tests"] if t["status"] != "passed"
         ]
         first = record["reason"] or (problems[0] if problems else "")
         score = f"{record['score']:g}/{record['max_score']:g}" if record["tests"] else "-"
-        rows.append(f"{record['student']:<28} {record['status']:<16} {score:>9}  {first[:70]}")
+        rows.append(
+            f"{record['student']:<28} {record['status']:<16} {score:>9}  {one_line(first, 70)}"
+        )
     info = class_summary(settings, ASSIGNMENT)
     exports = settings.reports.parent / "exports"
     rows += [
@@ -79,6 +112,17 @@ def main() -> int:
     nngrade("export", ASSIGNMENT, "--csv", str(exports / f"{ASSIGNMENT}_canvas.csv"), "--canvas")
     times["report"] = nngrade("report", ASSIGNMENT)
     print("\n" + summary_table(settings, times))
+    problem = reference_problem(settings.autograded)
+    if problem:
+        print(
+            f"\ndemo FAILED: the reference student must get full marks, but {problem}. "
+            "Fix: the grader or its environment is broken (run `nngrade check hw4_mlp "
+            f"{settings.submitted / REFERENCE / ASSIGNMENT / (ASSIGNMENT + '.ipynb')}` to see "
+            "why), or the master and the demo class disagree (regenerate the class: "
+            "`python autograder/demo/make_class.py`)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

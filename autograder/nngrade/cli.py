@@ -66,12 +66,26 @@ def cmd_autograde(args: argparse.Namespace) -> int:
     print(
         f"{args.assignment}: graded {len(summary.graded)}, could not grade "
         f"{len(summary.could_not_grade)}, skipped {len(summary.skipped)} unchanged"
+        + (f", grader faults {len(summary.grader_faults)}" if summary.grader_faults else "")
     )
     for entry in summary.could_not_grade:
         print(f"  could not grade: {entry}")
+    for who, before, after in summary.changed:
+        print(f"  score changed: {who}: {before} -> {after}")
     if summary.interrupted:
         print("interrupted: run the same command again to continue", file=sys.stderr)
         return 130
+    if summary.grader_faults:
+        for line in summary.fault_lines():
+            print(f"nngrade autograde: {line}", file=sys.stderr)
+        if summary.not_attempted:
+            print(
+                f"nngrade autograde: stopped after {len(summary.grader_faults)} grader faults "
+                f"in a row; {len(summary.not_attempted)} submissions not attempted. Nothing "
+                "was recorded as a grade: run the same command again once it is fixed",
+                file=sys.stderr,
+            )
+        return 3
     return 0
 
 
@@ -128,6 +142,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             )
         for note in report.notes:
             print(f"  note: {note}")
+    if report.status == "grader-fault":
+        print(f"nngrade check: grader fault: {report.reason}", file=sys.stderr)
+        return 3
     return 0 if report.status == "graded" else 1
 
 

@@ -20,8 +20,16 @@ from pathlib import Path
 
 from nngrade.grading import executors, records
 from nngrade.grading.config import Settings
-from nngrade.grading.results import GradeReport, Limits
+from nngrade.grading.results import (
+    GRADER_FAULT,
+    GradeReport,
+    GraderFault,
+    Limits,
+    grader_fault_report,
+)
 from nngrade.grading.worker import Task, grade_task, init_worker, warm_up
+
+STOP_AFTER_FAULTS = 3  # grader faults in a row, with no real result yet, stop the run
 
 
 @dataclass
@@ -31,7 +39,30 @@ class Summary:
     graded: list[str] = field(default_factory=list)
     could_not_grade: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    grader_faults: list[tuple[str, GradeReport]] = field(default_factory=list)
+    not_attempted: list[str] = field(default_factory=list)  # run stopped by grader faults
+    changed: list[tuple[str, str, str]] = field(default_factory=list)  # (who, before, after)
     interrupted: bool = False
+
+    def fault_lines(self) -> list[str]:
+        """One line per distinct grader fault: how many, who, the diagnosis and the fix."""
+        by_reason: dict[str, list[str]] = {}
+        for who, report in self.grader_faults:
+            by_reason.setdefault(report.reason, []).append(who)
+        lines = []
+        for reason, who in by_reason.items():
+            shown = ", ".join(who[:3]) + (f" and {len(who) - 3} more" if len(who) > 3 else "")
+            lines.append(f"grader fault ({len(who)} submissions: {shown}): {reason}")
+        return lines
+
+
+def outcome(record: dict | None) -> str:
+    """A record's result in a few words: "3/4", "could not grade", "grader fault", "-"."""
+    if not record:
+        return "-"
+    if record.get("status") == "graded":
+        return f"{record['score']:g}/{record['max_score']:g}"
+    return str(record.get("status", "-")).replace("-", " ")
 
 
 def _find_submission(
@@ -63,11 +94,40 @@ def plan(
             submission, note = _find_submission(settings, student, assignment, master, len(masters))
             key = records.grading_key(submission, master, executor, settings.limits)
             old = records.load(settings.autograded, student, assignment, master.stem)
-            if not force and old and old.get("key") == key:
+            if not force and records.reusable(old, key):
                 skipped.append(f"{student}/{master.stem}")
                 continue
-            tasks.append(Task(student, master.stem, submission, master, key, note))
+            new = _new_in_master(settings, assignment, master, old)
+            tasks.append(Task(student, master.stem, submission, master, key, note, new))
     return tasks, skipped
+
+
+def _new_in_master(
+    settings: Settings, assignment: str, master: Path, old: dict | None
+) -> frozenset[str]:
+    """Grade ids of the master that the student's copy could not have had.
+
+    Known to the student: the cells of the master their last grading used, or else those of
+    the release copy at hand. A master cell outside that set is "new in the master", not a
+    cell the student deleted.
+    """
+    current = set(records.master_grade_ids(master))
+    if old and old.get("cells"):
+        known = set(old["cells"])
+    elif old and old.get("tests"):
+        # records of older versions list only the tests: answer cells count as known
+        known = {t["grade_id"] for t in old["tests"]} | (current - _test_ids(master))
+    elif (settings.release / assignment / master.name).is_file():
+        known = set(records.master_grade_ids(settings.release / assignment / master.name))
+    else:
+        return frozenset()
+    return frozenset(current - known)
+
+
+def _test_ids(master: Path) -> set[str]:
+    from nngrade.grading.prepare import read_master, test_cells
+
+    return {t.grade_id for t in test_cells(read_master(master))}
 
 
 def _new_pool(jobs: int, executor: str) -> ProcessPoolExecutor:
@@ -115,7 +175,21 @@ def run(
     try:
         sync_assignment(gb, assignment, masters)
 
+        streak = [0]  # grader faults in a row before any real result
+
         def finish(task: Task, report: GradeReport) -> None:
+            who = f"{task.student}/{task.notebook}"
+            old = records.load(settings.autograded, task.student, assignment, task.notebook)
+            if report.status == GRADER_FAULT:
+                summary.grader_faults.append((who, report))
+                streak[0] += 1
+                if old and old.get("key") == task.key and records.reusable(old, task.key):
+                    bar.update(1)  # a forced regrade failed: the real result stays
+                    return
+            else:
+                streak[0] = -(10**9)  # the grader works: never stop early from now on
+                target = summary.graded if report.status == "graded" else summary.could_not_grade
+                target.append(who)
             records.save(
                 settings.autograded,
                 task.student,
@@ -124,19 +198,33 @@ def run(
                 task.key,
                 report,
                 executor,
+                master=task.master,
             )
             record(gb, assignment, task.student, task.notebook, report)
-            target = summary.graded if report.status == "graded" else summary.could_not_grade
-            target.append(f"{task.student}/{task.notebook}")
+            before, after = (
+                outcome(old),
+                outcome(records.load(settings.autograded, task.student, assignment, task.notebook)),
+            )
+            if old and before != after:
+                summary.changed.append((who, before, after))
             bar.set_postfix_str(f"{task.student}: {report.status}", refresh=False)
             bar.update(1)
 
+        def stop() -> bool:
+            return streak[0] >= STOP_AFTER_FAULTS
+
         try:
             if pool is None:
-                for task in tasks:
+                for index, task in enumerate(tasks):
+                    if stop():
+                        summary.not_attempted = [f"{t.student}/{t.notebook}" for t in tasks[index:]]
+                        break
                     finish(task, grade_task(task, assignment, settings.limits, executor))
             else:
-                pool = _run_pool(pool, tasks, assignment, settings.limits, executor, jobs, finish)
+                pool, left = _run_pool(
+                    pool, tasks, assignment, settings.limits, executor, jobs, finish, stop
+                )
+                summary.not_attempted = [f"{t.student}/{t.notebook}" for t in left]
         except KeyboardInterrupt:
             summary.interrupted = True
     finally:
@@ -155,12 +243,16 @@ def _run_pool(
     executor: str,
     jobs: int,
     finish: Callable[[Task, GradeReport], None],
-) -> ProcessPoolExecutor:
-    """At most `jobs` tasks in flight; results handled as they arrive. Returns the live pool."""
+    stop: Callable[[], bool],
+) -> tuple[ProcessPoolExecutor, list[Task]]:
+    """At most `jobs` tasks in flight; results handled as they arrive.
+
+    Returns the live pool and the tasks never started (when `stop()` said so).
+    """
     pending: dict[Future, Task] = {}
     queue = list(tasks)
     while queue or pending:
-        while queue and len(pending) < jobs:
+        while queue and len(pending) < jobs and not stop():
             task = queue.pop(0)
             pending[pool.submit(grade_task, task, assignment, limits, executor)] = task
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -169,18 +261,21 @@ def _run_pool(
             try:
                 report = future.result()
             except BrokenProcessPool:  # a worker died (e.g. killed by the OOM killer)
-                report = GradeReport(
+                report = grader_fault_report(
                     assignment,
                     task.student,
-                    "could-not-grade",
-                    "the grading worker crashed; run autograde again",
-                    [],
-                    None,
+                    GraderFault(
+                        "the grading worker process crashed (killed, e.g. by the out-of-memory "
+                        "killer)",
+                        "run the same command again; if this submission crashes the worker "
+                        "again, run `nngrade check` on it and grade it by hand",
+                    ),
                 )
-                task.key = ""  # not a real grade: retried by the next run
                 pool.shutdown(cancel_futures=True)
                 pool = _new_pool(jobs, executor)
                 queue[:0] = list(pending.values())
                 pending.clear()
             finish(task, report)
-    return pool
+        if stop() and not pending:
+            break
+    return pool, queue

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from nngrade.grading import executors
 from nngrade.grading.config import Settings
-from nngrade.grading.results import GradeReport
+from nngrade.grading.results import GradeReport, GraderFault, grader_fault_report
 
 
 def _pick(folder: Path, notebook: Path) -> Path | None:
@@ -36,9 +36,12 @@ def check(
             None,
         )
     executor = settings.executor or executors.default_name()
-    report = executors.get(executor)(
-        notebook, master, assignment=assignment, limits=settings.limits, hidden=hidden
-    )
+    try:
+        report = executors.get(executor)(
+            notebook, master, assignment=assignment, limits=settings.limits, hidden=hidden
+        )
+    except GraderFault as fault:  # the grader's environment, not the notebook
+        return grader_fault_report(assignment, None, fault)
     if not hidden and not any("hidden tests were not run" in n for n in report.notes):
         report.notes.append("hidden tests were not run (no master copy): visible tests only")
     return report

@@ -27,7 +27,9 @@ class Executor(Protocol):
         limits: Limits,
         hidden: bool = True,
         student: str | None = None,
-    ) -> GradeReport: ...
+        new_in_master: frozenset[str] = frozenset(),
+    ) -> GradeReport:
+        """Grade one submission; a fault of the grader raises `GraderFault` (never a grade)."""
 
 
 _MODULES = {"inkernel": "nngrade.grading.inkernel", "isolated": "nngrade.sandbox.isolated"}

@@ -63,51 +63,128 @@ def open_gradebook(db_url: str, course_id: str) -> Gradebook:
 
 
 def sync_assignment(gb: Gradebook, assignment: str, masters: list[Path]) -> None:
-    """Record the assignment's notebooks and graded cells as nbgrader's release would."""
+    """Make the gradebook's structure of `assignment` the current master's.
+
+    Graded cells are created or updated (points, type), cells no longer in the master (removed
+    or renamed tests) are deleted with their grades, and every existing submission gets a grade
+    row for every graded cell, so a test added after grading is never an empty column.
+    """
     gb.update_or_create_assignment(assignment)
     for path in masters:
         notebook = path.stem
         gb.update_or_create_notebook(notebook, assignment)
         master = nbformat.read(str(path), as_version=4)
-        for cell in master.cells:
-            meta = nbgrader_meta(cell)
-            grade_id = meta.get("grade_id")
-            if not grade_id:
-                continue
-            if meta.get("grade"):
-                gb.update_or_create_grade_cell(
-                    grade_id,
-                    notebook,
-                    assignment,
-                    max_score=float(meta.get("points") or 0),
-                    cell_type=cell.cell_type,
-                )
-            if meta.get("solution"):
-                gb.update_or_create_solution_cell(grade_id, notebook, assignment)
-            if is_locked(cell) or is_test_cell(cell) or meta.get("solution"):
-                gb.update_or_create_source_cell(
-                    grade_id,
-                    notebook,
-                    assignment,
-                    cell_type=cell.cell_type,
-                    locked=is_locked(cell),
-                    source=cell.source,
-                )
+        _sync_cells(gb, assignment, notebook, master)
+        _prune(gb, assignment, notebook, master)
+    for submission in gb.assignment_submissions(assignment):
+        _fill_grade_rows(gb, submission)
+    gb.db.commit()
+
+
+def _prune(gb: Gradebook, assignment: str, notebook: str, master) -> None:
+    """Delete cells (and their grades and comments) the master no longer has."""
+    from nbgrader.api import Comment, Grade
+
+    graded = {
+        nbgrader_meta(c).get("grade_id") for c in master.cells if nbgrader_meta(c).get("grade")
+    }
+    solution = {
+        nbgrader_meta(c).get("grade_id") for c in master.cells if nbgrader_meta(c).get("solution")
+    }
+    source = {
+        nbgrader_meta(c).get("grade_id")
+        for c in master.cells
+        if nbgrader_meta(c).get("grade_id")
+        and (is_locked(c) or is_test_cell(c) or nbgrader_meta(c).get("solution"))
+    }
+    nb = gb.find_notebook(notebook, assignment)
+    for cell in list(nb.grade_cells):
+        if cell.name not in graded:
+            for grade in gb.db.query(Grade).filter(Grade.cell_id == cell.id).all():
+                gb.db.delete(grade)
+            gb.db.delete(cell)
+    for cell in list(nb.solution_cells):
+        if cell.name not in solution:
+            for comment in gb.db.query(Comment).filter(Comment.cell_id == cell.id).all():
+                gb.db.delete(comment)
+            gb.db.delete(cell)
+    for cell in list(nb.source_cells):
+        if cell.name not in source:
+            gb.db.delete(cell)
+    gb.db.flush()
+
+
+def _fill_grade_rows(gb: Gradebook, submission) -> None:
+    """Create the missing grade (and comment) rows of a submission, as nbgrader's own
+    `add_submission` does for cells that existed at its time."""
+    from nbgrader.api import Comment, Grade, SubmittedNotebook
+
+    for notebook in submission.assignment.notebooks:
+        nb = next((n for n in submission.notebooks if n.name == notebook.name), None)
+        if nb is None:
+            nb = SubmittedNotebook(notebook=notebook, assignment=submission)
+            gb.db.add(nb)
+        have = {g.cell_id for g in nb.grades}
+        for cell in notebook.grade_cells:
+            if cell.id not in have:
+                gb.db.add(Grade(cell_id=cell.id, notebook=nb))
+        commented = {c.cell_id for c in nb.comments}
+        for cell in notebook.solution_cells:
+            if cell.id not in commented:
+                gb.db.add(Comment(cell_id=cell.id, notebook=nb))
+    gb.db.flush()
+
+
+def _sync_cells(gb: Gradebook, assignment: str, notebook: str, master) -> None:
+    """Create or update the master's graded, solution and source cells."""
+    for cell in master.cells:
+        meta = nbgrader_meta(cell)
+        grade_id = meta.get("grade_id")
+        if not grade_id:
+            continue
+        if meta.get("grade"):
+            gb.update_or_create_grade_cell(
+                grade_id,
+                notebook,
+                assignment,
+                max_score=float(meta.get("points") or 0),
+                cell_type=cell.cell_type,
+            )
+        if meta.get("solution"):
+            gb.update_or_create_solution_cell(grade_id, notebook, assignment)
+        if is_locked(cell) or is_test_cell(cell) or meta.get("solution"):
+            gb.update_or_create_source_cell(
+                grade_id,
+                notebook,
+                assignment,
+                cell_type=cell.cell_type,
+                locked=is_locked(cell),
+                source=cell.source,
+            )
 
 
 def record(
-    gb: Gradebook, assignment: str, student: str, notebook: str, report: GradeReport
+    gb: Gradebook, assignment: str, student: str, notebook: str, report: GradeReport | dict
 ) -> None:
-    """Write one notebook's scores; could-not-grade leaves the scores empty for a human."""
+    """Write one notebook's autograded scores (a GradeReport, or a stored record's dict).
+
+    Only a graded notebook gets scores. Could-not-grade leaves the test scores empty and
+    flagged for a human; a grader fault is no grade at all, so it empties them too (a stale
+    score of an older submission must not stand). Manual scores given in formgrader are never
+    touched.
+    """
+    status = report["status"] if isinstance(report, dict) else report.status
+    tests = report["tests"] if isinstance(report, dict) else [t.to_json() for t in report.tests]
     gb.update_or_create_student(student)
-    gb.update_or_create_submission(assignment, student)
-    for test in report.tests:
+    submission = gb.update_or_create_submission(assignment, student)
+    _fill_grade_rows(gb, submission)
+    for test in tests:
         try:
-            grade = gb.find_grade(test.grade_id, notebook, assignment, student)
-        except MissingEntry:
+            grade = gb.find_grade(test["grade_id"], notebook, assignment, student)
+        except MissingEntry:  # not in the master any more: nothing to record
             continue
-        if report.status == "graded":
-            grade.auto_score = test.score
+        if status == "graded":
+            grade.auto_score = test["score"]
             grade.needs_manual_grade = False
         else:
             grade.auto_score = None
@@ -116,11 +193,16 @@ def record(
 
 
 def scores(gb: Gradebook, assignment: str) -> dict[str, dict[str, float | None]]:
-    """student -> {grade_id: score} from the gradebook (score None when ungraded)."""
+    """student -> {grade_id: score} from the gradebook (None while ungraded).
+
+    A score is the manual one when a human gave one in formgrader, otherwise the autograder's
+    (nbgrader's own rule, extra credit included).
+    """
     table: dict[str, dict[str, float | None]] = {}
     for submission in gb.assignment_submissions(assignment):
         row = table.setdefault(submission.student.id, {})
         for nb in submission.notebooks:
             for grade in nb.grades:
-                row[grade.name] = grade.score if grade.auto_score is not None else None
+                given = grade.manual_score is not None or grade.auto_score is not None
+                row[grade.name] = float(grade.score) if given else None
     return table

@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 from jupyter_core.utils import ensure_async
 
+from nngrade.grading import faults
 from nngrade.grading.prepare import Prepared, SubmissionError, prepare, strip_hidden
 from nngrade.grading.redact import outcome_for, redact
 from nngrade.grading.results import GradeReport, Limits, TestOutcome
@@ -34,6 +35,7 @@ class Execution:
 
     cell_status: dict[int, str] = field(default_factory=dict)  # index -> "timeout" | "not-run"
     fatal: str = ""  # kernel died / ignored interrupt / could not start
+    start_error: str = ""  # the kernel did not start: a fault of the grader, not the student
     seconds: float = 0.0
 
 
@@ -89,7 +91,8 @@ async def _run_cells(nb: nbformat.NotebookNode, limits: Limits, cwd: Path, ipc: 
         await client.async_start_new_kernel_client()
         client.kc.execute(_setup_code(limits), silent=True, store_history=False)
     except Exception as err:  # kernel failed to start: infrastructure, not the student
-        result.fatal = f"the grading kernel could not start ({type(err).__name__}: {err})"
+        result.start_error = f"{type(err).__name__}: {err}"
+        result.fatal = f"the grading kernel could not start ({result.start_error})"
         await _shutdown(km)
         return result
     count = 0
@@ -185,11 +188,18 @@ def grade_notebook(
     limits: Limits,
     hidden: bool = True,
     student: str | None = None,
+    new_in_master: frozenset[str] = frozenset(),
 ) -> GradeReport:
-    """Grade one submitted notebook against its master copy (contract in CONTRACTS.md)."""
+    """Grade one submitted notebook against its master copy (contract in CONTRACTS.md).
+
+    Raises `GraderFault` when the kernel does not start or the master's set-up cannot import
+    a package: those are faults of the grading environment, never the student's grade.
+    """
     submission, master = Path(submission), Path(master)
     try:
-        prepared = prepare(submission, master, assignment=assignment, limits=limits)
+        prepared = prepare(
+            submission, master, assignment=assignment, limits=limits, new_in_master=new_in_master
+        )
     except SubmissionError as err:
         return GradeReport(assignment, student, "could-not-grade", str(err), [], None)
     if not hidden:
@@ -200,6 +210,11 @@ def grade_notebook(
                 cell.source = strip_hidden(cell.source)
         prepared.notes.append("hidden tests were not run (no master copy): visible tests only")
     run = execute(prepared, master, limits)
+    if run.start_error:
+        raise faults.kernel_did_not_start(run.start_error)
+    fault = faults.master_setup_failed(prepared.notebook)
+    if fault is not None:
+        raise fault
     tests = _outcomes(prepared, run, hidden=hidden)
     notebook = redact(prepared.notebook, prepared.tests, tests)
     test_ids = {t.grade_id for t in prepared.tests}

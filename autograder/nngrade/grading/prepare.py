@@ -100,6 +100,20 @@ def clear_solution(source: str) -> str:
     )
 
 
+def unanswered(cell: dict) -> str:
+    """An answer cell as released (nbgrader's ClearSolutions): never the master's answer.
+
+    Code keeps what surrounds the solution markers; a cell without markers, and every
+    markdown answer (a written answer graded by hand), is replaced whole.
+    """
+    source = cell.get("source", "")
+    if cell.get("cell_type") == "code":
+        if SOLUTION_BLOCK.search(source):
+            return clear_solution(source)
+        return "# YOUR CODE HERE\nraise NotImplementedError()"
+    return "YOUR ANSWER HERE"
+
+
 def test_cells(master: nbformat.NotebookNode) -> list[TestCell]:
     """The autograded test cells of a master notebook, in order."""
     tests = []
@@ -196,8 +210,13 @@ def repair(
     *,
     assignment: str,
     name: str,
+    new_in_master: frozenset[str] | set[str] = frozenset(),
 ) -> Prepared:
-    """Merge a student notebook with its master: the student's answers, the master's tests."""
+    """Merge a student notebook with its master: the student's answers, the master's tests.
+
+    `new_in_master`: grade ids the master gained after the student's copy was released; their
+    absence from the submission is no edit of the student's and is reported as such.
+    """
     notes: list[str] = []
     master_cells = {nbgrader_meta(c).get("grade_id"): c for c in master.cells if nbgrader_meta(c)}
     master_cells.pop(None, None)
@@ -257,7 +276,7 @@ def repair(
             f"cell {grade_id} appears more than once; graded the last copy of an answer, "
             "one copy of a test"
         )
-    _insert_missing(merged, master, master_order, placed, notes)
+    _insert_missing(merged, master, master_order, placed, notes, set(new_in_master))
     nb = nbformat.v4.new_notebook(cells=merged, metadata=copy.deepcopy(master.metadata))
     return Prepared(notebook=nb, tests=test_cells(master), notes=notes)
 
@@ -266,6 +285,30 @@ def _edited(source: str, master_source: str) -> bool:
     """True when a student's copy differs from both the master and its release version."""
     ours = source.strip()
     return ours not in (master_source.strip(), strip_hidden(master_source).strip())
+
+
+GRADED_KEYS = ("grade", "grade_id", "locked", "points", "solution", "task")
+
+
+def _graded_keys(meta: dict) -> dict:
+    """The nbgrader keys a student could edit to gain something (points, what is graded).
+
+    Keys nbgrader writes itself on release (`checksum`, `cell_type`, `schema_version`) are left
+    out, so an untouched release notebook is never reported as edited; missing and false
+    flags are the same thing, and points compare as numbers.
+    """
+    kept = {}
+    for key in GRADED_KEYS:
+        value = meta.get(key)
+        if key == "points":
+            try:
+                value = float(value or 0)
+            except (TypeError, ValueError):
+                value = str(value)
+        elif key != "grade_id":
+            value = bool(value)
+        kept[key] = value
+    return kept
 
 
 def _strip_nbgrader(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -285,7 +328,8 @@ def _answer_cell(cell: dict, reference: dict, notes: list[str]) -> nbformat.Note
         fresh = _from_master(reference)
         fresh.source = answer.source
         answer = fresh
-    if nbgrader_meta(answer) != nbgrader_meta(reference):
+    changed = _graded_keys(nbgrader_meta(answer)) != _graded_keys(nbgrader_meta(reference))
+    if changed:
         notes.append(f"metadata of cell {grade_id} was edited; used the master's (points, ids)")
     answer.metadata = copy.deepcopy(reference.get("metadata", {}))
     return answer
@@ -297,6 +341,7 @@ def _insert_missing(
     master_order: list[str],
     placed: set[str],
     notes: list[str],
+    new_in_master: set[str],
 ) -> None:
     """Insert deleted master cells after the nearest preceding master cell that is present."""
     for position, grade_id in enumerate(master_order):
@@ -304,12 +349,20 @@ def _insert_missing(
             continue
         reference = next(c for c in master.cells if nbgrader_meta(c).get("grade_id") == grade_id)
         fresh = _from_master(reference)
-        if is_test_cell(reference):
+        if grade_id in new_in_master:
+            kind = "test" if is_test_cell(reference) else "cell"
+            notes.append(
+                f"{kind} {grade_id} is new in the master (added after your copy was released); "
+                + ("graded" if is_test_cell(reference) else "added")
+            )
+            if not is_locked(reference):
+                fresh.source = unanswered(reference)
+        elif is_test_cell(reference):
             notes.append(f"test cell {grade_id} was deleted; restored from the master and graded")
         elif is_locked(reference):
             notes.append(f"locked cell {grade_id} was deleted; restored from the master")
         else:
-            fresh.source = clear_solution(fresh.source)
+            fresh.source = unanswered(reference)
             notes.append(f"answer cell {grade_id} was deleted; graded as unanswered")
         anchor = -1
         for previous in reversed(master_order[:position]):
@@ -324,7 +377,12 @@ def _insert_missing(
 
 
 def prepare(
-    submission: Path, master: Path, *, assignment: str, limits: Limits | None = None
+    submission: Path,
+    master: Path,
+    *,
+    assignment: str,
+    limits: Limits | None = None,
+    new_in_master: frozenset[str] | set[str] = frozenset(),
 ) -> Prepared:
     """Read `submission`, check it belongs to `master`, and return the notebook to execute."""
     limits = limits or Limits()
@@ -343,6 +401,8 @@ def prepare(
     nb = parse(text, name)
     if size_mb > 5:
         notes.append(f"{name} is {size_mb:.0f} MB (large outputs); outputs were cleared")
-    prepared = repair(nb, read_master(master), assignment=assignment, name=name)
+    prepared = repair(
+        nb, read_master(master), assignment=assignment, name=name, new_in_master=new_in_master
+    )
     prepared.notes[:0] = notes
     return prepared

@@ -19,7 +19,20 @@ import nbformat
 from nngrade import __version__
 from nngrade.grading.results import GradeReport, Limits
 
-GRADER_VERSION = f"nngrade-{__version__}-r1"
+# r2: grader faults got their own status; records made before may hold a grader fault
+# recorded as "could not grade", so every submission is graded once more.
+GRADER_VERSION = f"nngrade-{__version__}-r2"
+FINAL_STATUSES = ("graded", "could-not-grade")  # real results, reused when the key matches
+
+
+def file_hash(path: Path) -> str:
+    """sha256 of a file's bytes ("" when it is missing)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+def reusable(record: dict | None, key: str) -> bool:
+    """True when `record` is a real result made under `key` (grader faults never are)."""
+    return bool(record) and record.get("key") == key and record.get("status") in FINAL_STATUSES
 
 
 def grading_key(submission: Path, master: Path, executor: str, limits: Limits) -> str:
@@ -55,8 +68,15 @@ def save(
     key: str,
     report: GradeReport,
     executor: str,
+    *,
+    master: Path | None = None,
 ) -> Path:
-    """Write the graded copy, then the record (atomically: a killed run leaves no half record)."""
+    """Write the graded copy, then the record (atomically: a killed run leaves no half record).
+
+    The record keeps the master's hash and grade ids, so outputs can tell when the master
+    changed since (stale grades) and which tests are new in it. A grader fault is saved
+    with an empty key: it shows in every output but is never reused.
+    """
     nb_path, record_path = paths(autograded, student, assignment, notebook)
     nb_path.parent.mkdir(parents=True, exist_ok=True)
     if report.notebook is not None:
@@ -65,7 +85,10 @@ def save(
         nb_path.unlink()
     data = report.to_json()
     data["notebook"] = notebook
-    data["key"] = key
+    data["key"] = key if report.status in FINAL_STATUSES else ""
+    if master is not None:
+        data["master_sha256"] = file_hash(master)
+        data["cells"] = master_grade_ids(master)
     data["executor"] = executor
     data["graded_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     data["seconds"] = report.seconds
@@ -75,6 +98,14 @@ def save(
     tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
     os.replace(tmp, record_path)
     return record_path
+
+
+def master_grade_ids(master: Path) -> list[str]:
+    """Grade ids of every nbgrader cell of a master notebook, in order."""
+    from nngrade.grading.prepare import nbgrader_meta
+
+    nb = nbformat.read(str(master), as_version=4)
+    return [g for c in nb.cells if (g := nbgrader_meta(c).get("grade_id"))]
 
 
 def all_records(autograded: Path, assignment: str) -> dict[str, list[dict]]:

@@ -9,7 +9,38 @@ if TYPE_CHECKING:  # pragma: no cover
     import nbformat
 
 TEST_STATUSES = ("passed", "failed", "error", "timeout", "not-run")
-REPORT_STATUSES = ("graded", "could-not-grade")
+GRADED, COULD_NOT_GRADE, GRADER_FAULT = "graded", "could-not-grade", "grader-fault"
+REPORT_STATUSES = (GRADED, COULD_NOT_GRADE, GRADER_FAULT)
+
+DEFAULT_FIX = (
+    "repair the grading environment (`make venv`, free disk space, check the sandbox), then run "
+    "the same command again: only the affected submissions are regraded"
+)
+
+
+class GraderFault(RuntimeError):
+    """The grader failed, not the submission: the sandbox or kernel did not start, a package of
+    the grading environment is missing, the disk is full, ...
+
+    Such an outcome is never a student's grade: it is not recorded in the gradebook, not cached
+    (the next run retries it), and makes the command exit non-zero with `diagnosis` and `fix`.
+    Raise it from any executor or sandbox code that detects a fault of its own environment.
+    """
+
+    def __init__(self, diagnosis: str, fix: str = DEFAULT_FIX) -> None:
+        super().__init__(diagnosis)
+        self.diagnosis = " ".join(str(diagnosis).split())  # one line
+        self.fix = " ".join(str(fix).split())
+
+    def __str__(self) -> str:
+        return f"{self.diagnosis}. Fix: {self.fix}"
+
+
+def grader_fault_report(assignment: str, student: str | None, fault: GraderFault) -> GradeReport:
+    """The report of a grading that failed because of the grader (no tests, no notebook)."""
+    report = GradeReport(assignment, student, GRADER_FAULT, str(fault))
+    report.fix = fault.fix
+    return report
 
 
 @dataclass
@@ -42,11 +73,13 @@ class GradeReport:
 
     assignment: str
     student: str | None
-    status: str  # "graded" | "could-not-grade"
+    status: str  # "graded" | "could-not-grade" (the submission's fault) | "grader-fault"
     reason: str  # "" when graded; otherwise names the problem
     tests: list[TestOutcome] = field(default_factory=list)
     notebook: nbformat.NotebookNode | None = None  # graded copy, hidden tests redacted
-    notes: list[str] = field(default_factory=list)  # repairs made by prepare, other remarks
+    notes: list[str] = field(default_factory=list)  # for the student: repairs made, remarks
+    log: list[str] = field(default_factory=list)  # instructor only: sandbox mode, host paths
+    fix: str = ""  # grader faults: what the instructor should do
     seconds: float = 0.0  # wall time the executor took (set by the worker pool)
 
     @property
@@ -69,6 +102,8 @@ class GradeReport:
             "status": self.status,
             "reason": self.reason,
             "notes": list(self.notes),
+            "log": list(self.log),
+            "fix": self.fix,
             "tests": [t.to_json() for t in self.tests],
         }
 

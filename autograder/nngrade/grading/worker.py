@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nngrade.grading import executors
-from nngrade.grading.results import GradeReport, Limits
+from nngrade.grading.results import GradeReport, GraderFault, Limits, grader_fault_report
 
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1",
@@ -35,6 +35,7 @@ class Task:
     master: Path
     key: str
     note: str = ""  # e.g. "graded x.ipynb (expected the name y.ipynb)"
+    new_in_master: frozenset[str] = frozenset()  # test ids added since the student's copy
 
 
 def init_worker() -> None:
@@ -50,7 +51,13 @@ def warm_up(executor: str) -> int:
 
 
 def grade_task(task: Task, assignment: str, limits: Limits, executor: str) -> GradeReport:
-    """Grade one notebook; never raises (errors become could-not-grade reports)."""
+    """Grade one notebook; never raises.
+
+    A fault of the submission becomes a could-not-grade report; a fault of the grader (its
+    environment, or a bug of the grader itself) a grader-fault report, which is never a grade.
+    """
+    from nngrade.grading import faults
+
     start = time.monotonic()
     try:
         if not task.submission.is_file():
@@ -62,16 +69,22 @@ def grade_task(task: Task, assignment: str, limits: Limits, executor: str) -> Gr
             limits=limits,
             hidden=True,
             student=task.student,
+            new_in_master=task.new_in_master,
         )
+    except GraderFault as fault:
+        return grader_fault_report(assignment, task.student, fault)
+    except OSError as err:
+        fault = faults.from_os_error(err) or GraderFault(
+            f"the grader failed ({type(err).__name__}: {err})"
+        )
+        return grader_fault_report(assignment, task.student, fault)
     except Exception as err:  # a grader bug must not take the whole class down
-        return GradeReport(
-            assignment,
-            task.student,
-            "could-not-grade",
+        fault = GraderFault(
             f"the grader failed ({type(err).__name__}: {err})",
-            [],
-            None,
+            "this is a bug of nngrade: report it with the traceback of "
+            "`nngrade check <assignment> <notebook>`; meanwhile grade this submission by hand",
         )
+        return grader_fault_report(assignment, task.student, fault)
     if task.note:
         report.notes.insert(0, task.note)
     report.seconds = round(time.monotonic() - start, 2)

@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
+from nngrade.grading import faults
 from nngrade.grading.prepare import (
     SubmissionError,
     is_test_cell,
@@ -31,7 +32,7 @@ from nngrade.grading.prepare import (
     strip_hidden,
     visible_source,
 )
-from nngrade.grading.results import GradeReport, Limits, TestOutcome
+from nngrade.grading.results import GradeReport, GraderFault, Limits, TestOutcome
 from nngrade.sandbox.launcher import CallTimeout, KernelDied, Sandbox, SandboxError
 from nngrade.sandbox.remote import Channel, StudentCodeError, TestNamespace, TestTimeout
 
@@ -61,41 +62,68 @@ def grade_notebook(
     limits: Limits,
     hidden: bool = True,
     student: str | None = None,
+    new_in_master: frozenset[str] = frozenset(),
 ) -> GradeReport:
-    """Grade one submission with student code sandboxed and test cells run by the grader."""
+    """Grade one submission with student code sandboxed and test cells run by the grader.
+
+    Raises `GraderFault` when the sandbox cannot start or the master's set-up cannot import a
+    package (faults of the grading environment, never the student's grade). What the sandbox
+    is (mode, warnings, host paths) goes to the instructor's log, never to student notes.
+    """
     submission, master = Path(submission), Path(master)
     try:
-        prepared = prepare(submission, master, assignment=assignment, limits=limits)
+        prepared = prepare(
+            submission, master, assignment=assignment, limits=limits, new_in_master=new_in_master
+        )
     except SubmissionError as err:
         return GradeReport(assignment, student, "could-not-grade", str(err))
     master_nb = nbformat.read(str(master), as_version=4)
     notes = list(prepared.notes)
     if not hidden:
         notes.append("hidden tests were not run (no master copy): this score is not final")
+    instructor: list[str] = []
     try:
         sandbox = Sandbox(limits, files=_seed_files(submission, master))
         sandbox.start()
-    except SandboxError as err:
-        return GradeReport(assignment, student, "could-not-grade", str(err), notes=notes)
+    except GraderFault:
+        raise
+    except SandboxError as err:  # the sandbox did not start: the grader's fault
+        raise GraderFault(
+            f"the grading sandbox could not start ({type(err).__name__}: {err})",
+            "run `nngrade check` on the reference notebook to see the sandbox's error; check "
+            "that the grader's venv, data cache and course folder are readable inside the "
+            "sandbox (or set NNGRADE_SANDBOX=plain to run without namespaces), then run the "
+            "same command again",
+        ) from err
     try:
-        notes.append(f"sandbox: {sandbox.describe()}")
-        notes.extend(f"sandbox warning: {w}" for w in sandbox.warnings)
+        instructor.append(f"sandbox: {sandbox.describe()}")
+        instructor.extend(f"sandbox warning: {w}" for w in sandbox.warnings)
         if sandbox.isolation.mode == "namespaces" and sandbox.exposes(master):
             warning = (
                 f"the master copy {master} lies inside a folder shown to student code "
                 "(system or Python folders): move the course out of it"
             )
             log.warning("nngrade: %s", warning)
-            notes.append(f"sandbox warning: {warning}")
+            instructor.append(f"sandbox warning: {warning}")
         run = _Run(sandbox, limits, hidden, _trusted_base(master_nb))
         tests = run.grade(prepared.notebook)
         notes.extend(run.notes)
     finally:
         leftover = sandbox.close()
     if leftover:
-        notes.append(f"sandbox: processes {leftover} could not be killed")
+        instructor.append(f"sandbox: processes {leftover} could not be killed")
+    fault = faults.master_setup_failed(prepared.notebook)
+    if fault is not None:
+        raise fault
     return GradeReport(
-        assignment, student, "graded", "", tests=tests, notebook=prepared.notebook, notes=notes
+        assignment,
+        student,
+        "graded",
+        "",
+        tests=tests,
+        notebook=prepared.notebook,
+        notes=notes,
+        log=instructor,
     )
 
 
