@@ -1,12 +1,15 @@
 """Lab 1 and lab 2: the graded test cells catch typical bugs and give alternatives full marks.
 
 Each master notebook runs once in-process (tests/support/nbharness.py); a variant replaces some
-student functions and only the test cells that can depend on them run again. Also checked: the test
-cells obey the notebook test-cell rule (they need nothing but the graded functions), the points
-add up to the total stated at the top, and (slow) each master runs top to bottom in a kernel.
+student functions and only the test cells that can depend on them run again. Every bug carries a
+cause label from a fixed set. Also checked: the test cells obey the notebook test-cell rule (they
+need nothing but the graded functions), the points add up to the total stated at the top, the
+written answers are nbgrader manually graded cells, every derived gradient has a gradient-check
+cell after it, and (slow) each master runs top to bottom in a kernel.
 """
 
 import ast
+import inspect
 import re
 from pathlib import Path
 from types import ModuleType
@@ -21,7 +24,10 @@ LABS: dict[str, tuple[Path, ModuleType]] = {
     "lab1": (ROOT / "source/lab1_perceptron_gd/lab1_perceptron_gd.ipynb", lab1_variants),
     "lab2": (ROOT / "source/lab2_softmax_backprop/lab2_softmax_backprop.ipynb", lab2_variants),
 }
-TOTAL_POINTS = 30
+ASSIGNMENTS = {"lab1": "lab1_perceptron_gd", "lab2": "lab2_softmax_backprop"}
+AUTO_POINTS = 34  # the autograded test cells of each lab
+MANUAL_POINTS = 4  # two written derivations per lab, graded by hand in formgrader
+TOTAL_POINTS = AUTO_POINTS + MANUAL_POINTS
 _HARNESSES: dict[str, NotebookHarness] = {}
 
 
@@ -33,7 +39,7 @@ def harness(lab: str) -> NotebookHarness:
 
 
 def graded_functions(path: Path) -> list[str]:
-    """Names of the functions defined in the notebook's solution (answer) cells."""
+    """Names of the functions defined in the notebook's solution (answer) code cells."""
     names = []
     for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
@@ -51,9 +57,9 @@ ALTERNATIVE_CASES = [
 @pytest.mark.parametrize("lab", sorted(LABS))
 def test_corpus_is_large_enough_and_covers_every_graded_function(lab):
     path, corpus = LABS[lab]
-    assert len(corpus.BUGS) >= 8 and len(corpus.ALTERNATIVES) >= 4
+    assert len(corpus.BUGS) >= 40 and len(corpus.ALTERNATIVES) >= 5
     graded = set(graded_functions(path))
-    bugged = {name for _, variant in corpus.BUGS.values() for name in variant}
+    bugged = {name for bug in corpus.BUGS.values() for name in bug.replace}
     assert bugged == graded, f"graded functions without a buggy variant: {graded - bugged}"
     replaced = {name for variant in corpus.ALTERNATIVES.values() for name in variant}
     assert replaced <= graded, f"alternatives replace non-graded names: {replaced - graded}"
@@ -65,7 +71,7 @@ def test_reference_earns_the_stated_total(lab):
     results = h.run_tests()
     failed = {g: r.message for g, r in results.items() if not r.passed}
     assert not failed, f"the reference solution of {lab} fails: {failed}"
-    assert h.score(results) == h.total_points == TOTAL_POINTS
+    assert h.score(results) == h.total_points == AUTO_POINTS
     intro = h.notebook.cells[0].source
     assert f"**Total: {TOTAL_POINTS} points.**" in intro
     table = sum(
@@ -82,7 +88,10 @@ def test_every_graded_function_has_its_own_test_cell(lab):
         assert f"test_{name}" in h.test_sources, f"{lab}: no test cell test_{name}"
         assert h.cells_affected_by([name])[0] == f"test_{name}"
         doc = h.namespace[name].__doc__ or ""
-        assert re.search(r"\(R\b|shape", doc), f"{lab}: the docstring of {name} states no shapes"
+        if name.startswith("answer_"):  # an inline question: the docstring says what it returns
+            assert re.search(r"Returns|one of", doc), f"{lab}: {name} does not say what to return"
+        else:
+            assert re.search(r"\(R\b|shape", doc), f"{lab}: {name}'s docstring states no shapes"
 
 
 @pytest.mark.parametrize("lab", sorted(LABS))
@@ -106,10 +115,110 @@ def test_hidden_tests_are_marked_in_every_test_cell(lab):
         assert "assert" in visible, f"{lab} {grade_id}: no visible check before the hidden ones"
 
 
+# -- written answers, gradient-check cells, notation ----------------------------------------------
+# the functions a student derives a gradient for: each is followed by a check cell that calls the
+# gradient checker on it, and the named bug must make that check cell's report fail
+CHECKED = {
+    "lab1": {
+        "squared_loss_gradient": "gradient_factor_two",
+        "sigmoid_neuron_gradient": "neuron_gradient_missing_sigmoid_derivative",
+        "sigmoid_derivative": "sigmoid_derivative_of_input_not_output",
+        "tanh_derivative": "tanh_derivative_not_squared",
+        "relu_derivative": "relu_derivative_returns_relu",
+        "softplus_derivative": "softplus_derivative_sign",
+    },
+    "lab2": {
+        "softmax_jacobian": "jacobian_diagonal_only",
+        "cross_entropy_gradient": "ce_gradient_mean_over_batch",
+        "two_layer_backward": "backward_missing_sigmoid_derivative",
+    },
+}
+
+
+def check_cells(lab: str) -> dict[str, str]:
+    """function name -> source of the gradient-check cell between its answer cell and its test."""
+    cells = nbformat.read(LABS[lab][0], as_version=4).cells
+    found = {}
+    for i, cell in enumerate(cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution") and meta["grade_id"] in CHECKED[lab]:
+            following = cells[i + 1]
+            if "gradient-check" in following.metadata.get("tags", []):
+                found[meta["grade_id"]] = following.source
+    return found
+
+
+def run_check_cell(h: NotebookHarness, source: str, variant: dict[str, str] | None = None):
+    """The value of a check cell's last expression (the checker's result) under a variant."""
+    tree = ast.parse(source)
+    last = ast.Expression(tree.body.pop().value)
+    ns = h.namespace_for(variant)
+    exec(compile(tree, "<check cell>", "exec"), ns)  # noqa: S102 - the course's own master
+    return eval(compile(last, "<check cell>", "eval"), ns)  # noqa: S307
+
+
+@pytest.mark.parametrize("lab", sorted(LABS))
+def test_every_derived_gradient_has_a_check_cell_that_referees_it(lab):
+    h = harness(lab)
+    found = check_cells(lab)
+    missing = set(CHECKED[lab]) - set(found)
+    assert not missing, f"{lab}: no gradient-check cell after {missing}"
+    for name, source in found.items():
+        assert re.search(r"check_(gradient|vjp)\(", source) and name in source
+        result = run_check_cell(h, source)
+        assert result.ok, f"{lab}: the check cell of {name} fails on the reference:\n{result}"
+        bug = LABS[lab][1].BUGS[CHECKED[lab][name]]
+        assert name in bug.replace
+        broken = run_check_cell(h, source, bug.replace)
+        assert not broken.ok, f"{lab}: the check cell of {name} does not see the bug {bug}"
+
+
+@pytest.mark.parametrize("lab", sorted(LABS))
+def test_written_answers_are_manually_graded_cells(lab):
+    master = nbformat.read(LABS[lab][0], as_version=4)
+    release_path = ROOT / "release" / ASSIGNMENTS[lab] / f"{ASSIGNMENTS[lab]}.ipynb"
+    release = {
+        c.metadata.get("nbgrader", {}).get("grade_id"): c
+        for c in nbformat.read(release_path, as_version=4).cells
+    }
+    manual = [
+        c
+        for c in master.cells
+        if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")
+    ]
+    assert len(manual) == 2
+    assert sum(c.metadata["nbgrader"]["points"] for c in manual) == MANUAL_POINTS
+    for cell in manual:
+        meta = cell.metadata["nbgrader"]
+        assert meta["solution"] and not meta["locked"] and meta["points"] > 0, meta
+        assert "### BEGIN SOLUTION" in cell.source, "the model answer is marked as a solution"
+        student = release[meta["grade_id"]]
+        assert student.source.strip() == "YOUR ANSWER HERE", student.source
+        assert student.metadata["nbgrader"]["grade"] and student.metadata["nbgrader"]["solution"]
+
+
+@pytest.mark.parametrize("lab", sorted(LABS))
+def test_notation_box_and_names(lab):
+    """The second cell is the course's notation box; code names follow it (a, f, A, F1, ...)."""
+    h = harness(lab)
+    card = (ROOT / "docs" / "notation.md").read_text(encoding="utf-8")
+    start, end = "<!-- notation-box:start -->", "<!-- notation-box:end -->"
+    box = card.split(start, 1)[1].split(end, 1)[0].strip("\n")
+    cell = h.notebook.cells[1]
+    assert cell.cell_type == "markdown" and cell.source == box, (
+        f"{lab}: cell 1 is not the card's box"
+    )
+    for name in graded_functions(LABS[lab][0]):
+        params = set(inspect.signature(h.namespace[name]).parameters)
+        assert not params & {"z", "Z", "H", "s", "S", "m"}, f"{lab}: {name}{sorted(params)}"
+
+
 @pytest.mark.parametrize(("lab", "name"), BUG_CASES, ids=[f"{a}-{b}" for a, b in BUG_CASES])
 def test_bug_loses_points(lab, name):
     h = harness(lab)
-    must_fail, variant = LABS[lab][1].BUGS[name]
+    bug = LABS[lab][1].BUGS[name]
+    must_fail, variant = bug.test, bug.replace
+    assert bug.cause in LABS[lab][1].CAUSES, f"bug {name!r} has an unknown cause {bug.cause!r}"
     cells = h.cells_affected_by(variant)
     assert must_fail in cells, f"{must_fail} does not use {sorted(variant)}"
     results = h.run_tests(variant, only=cells)
@@ -167,7 +276,6 @@ PIPELINE_BUGS = {
         "train_zero_initialisation",
     ],
 }
-ASSIGNMENTS = {"lab1": "lab1_perceptron_gd", "lab2": "lab2_softmax_backprop"}
 
 
 def merged(variants: list[dict[str, str]]) -> dict[str, str]:
@@ -220,7 +328,7 @@ def nngrade_check(lab: str, submission: Path) -> dict:
 def test_pipeline_grades_bugs_and_alternatives_like_the_harness(lab, tmp_path):
     corpus = LABS[lab][1]
     cases = {
-        "bugs": merged([corpus.BUGS[name][1] for name in PIPELINE_BUGS[lab]]),
+        "bugs": merged([corpus.BUGS[name].replace for name in PIPELINE_BUGS[lab]]),
         "alternatives": merged(list(corpus.ALTERNATIVES.values())),
     }
     h = harness(lab)
@@ -236,9 +344,9 @@ def test_pipeline_grades_bugs_and_alternatives_like_the_harness(lab, tmp_path):
             )
             assert "HIDDEN TESTS" not in got[grade_id]["message"]
         if kind == "alternatives":
-            assert report["score"] == report["max_score"] == TOTAL_POINTS
+            assert report["score"] == AUTO_POINTS, report["score"]
         else:
-            failed = {corpus.BUGS[name][0] for name in PIPELINE_BUGS[lab]}
+            failed = {corpus.BUGS[name].test for name in PIPELINE_BUGS[lab]}
             assert all(got[g]["score"] == 0 for g in failed)
 
 
@@ -247,5 +355,5 @@ def test_pipeline_gives_an_untouched_student_notebook_zero():
     release = ROOT / "release" / ASSIGNMENTS["lab1"] / f"{ASSIGNMENTS['lab1']}.ipynb"
     report = nngrade_check("lab1", release)
     assert report["status"] == "graded", report["reason"]
-    assert report["score"] == 0 and report["max_score"] == TOTAL_POINTS
+    assert report["score"] == 0
     assert all("NotImplementedError" in t["message"] for t in report["tests"])
