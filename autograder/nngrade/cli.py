@@ -1,4 +1,5 @@
-"""Command line of `nngrade`: release, collect, autograde, feedback, export, report, check."""
+"""Command line of `nngrade`: release, collect, autograde, feedback, export, report, check,
+workspace."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    """Generate release/ from source/ with nbgrader (hw4's release module) and check leaks."""
+    """Generate release/ from source/, check leaks, and publish it in nbgrader's exchange."""
     from nngrade.commands.release import ReleaseError, available_assignments, generate_release
+    from nngrade.exchange import ExchangeProblem, release_assignments
 
     settings = _settings(args)
     names = args.assignments or available_assignments(settings.root)
@@ -37,6 +39,14 @@ def cmd_release(args: argparse.Namespace) -> int:
     for path in written:
         shown = path.relative_to(settings.root) if path.is_relative_to(settings.root) else path
         print(f"released {shown}")
+    if args.no_exchange:
+        return 0
+    try:
+        for folder in release_assignments(settings, names):
+            print(f"released to the exchange: {folder}")
+    except ExchangeProblem as err:
+        print(f"nngrade release: {err}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -45,7 +55,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from nngrade.commands.collect import collect
 
     settings = _settings(args)
-    result = collect(Path(args.source), args.assignment, settings, overwrite=args.overwrite)
+    source = Path(args.source) if args.source else None
+    result = collect(source, args.assignment, settings, overwrite=args.overwrite)
     print(result.describe())
     return 0 if result.imported or not result.problems else 1
 
@@ -98,6 +109,34 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     for page in pages:
         print(page)
     print(f"{len(pages)} feedback pages in {settings.feedback}")
+    if args.no_exchange:
+        return 0
+    from nngrade.exchange import ExchangeProblem, release_feedback
+
+    students = [page.parent.parent.name for page in pages]
+    try:
+        released = release_feedback(settings, args.assignment, students)
+    except ExchangeProblem as err:
+        print(f"nngrade feedback: {err}", file=sys.stderr)
+        return 1
+    print(
+        f"{len(released)} of them released to the exchange (students who submitted there "
+        "fetch them in the Assignment List)"
+    )
+    return 0
+
+
+def cmd_workspace(args: argparse.Namespace) -> int:
+    """Prepare the student's JupyterLab folder (used by `make lab`); prints its path."""
+    from nngrade.exchange import ExchangeProblem, prepare_workspace
+
+    settings = _settings(args)
+    folder = args.folder or settings.root / "workspace"
+    try:
+        print(prepare_workspace(settings, folder))
+    except ExchangeProblem as err:
+        print(f"nngrade workspace: {err}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -173,12 +212,22 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="nngrade", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("release", parents=[common], help="generate release/ from source/")
+    p = sub.add_parser(
+        "release", parents=[common], help="generate release/ from source/, publish it"
+    )
     p.add_argument("assignments", nargs="*")
+    p.add_argument(
+        "--no-exchange", action="store_true", help="only write release/, not nbgrader's exchange"
+    )
     p.set_defaults(func=cmd_release)
 
     p = sub.add_parser("collect", parents=[common], help="import submissions")
-    p.add_argument("source", help="folder (one sub-folder per student) or Canvas-style zip/folder")
+    p.add_argument(
+        "source",
+        nargs="?",
+        help="folder (one sub-folder per student) or Canvas-style zip/folder; "
+        "without it, the latest submissions in nbgrader's exchange",
+    )
     p.add_argument("assignment")
     p.add_argument("--overwrite", action="store_true", help="replace existing submissions")
     p.set_defaults(func=cmd_collect)
@@ -193,6 +242,9 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("feedback", parents=[common], help="HTML feedback per student")
     p.add_argument("assignment")
+    p.add_argument(
+        "--no-exchange", action="store_true", help="do not hand feedback back via the exchange"
+    )
     p.set_defaults(func=cmd_feedback)
 
     p = sub.add_parser("export", parents=[common], help="grades as CSV")
@@ -214,6 +266,12 @@ def parser() -> argparse.ArgumentParser:
         "--release-only", action="store_true", help="ignore the master copy: visible tests only"
     )
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "workspace", parents=[common], help="the student's JupyterLab folder (make lab)"
+    )
+    p.add_argument("--folder", type=Path, default=None, help="default: workspace/ in the course")
+    p.set_defaults(func=cmd_workspace)
     return top
 
 

@@ -67,13 +67,19 @@ def _wait_until_up(
 
 @contextlib.contextmanager
 def lab_server(
-    scratch: Path, notebooks: list[Path], *, timeout: float = 120
+    scratch: Path, notebooks: list[Path], *, timeout: float = 120, root_dir: Path | None = None
 ) -> Iterator[LabServer]:
-    """Run `jupyter lab` (flags as in the Makefile's `lab` target) serving copies of notebooks."""
-    root_dir = scratch / "root"
-    root_dir.mkdir(parents=True)
-    for notebook in notebooks:
-        shutil.copy(notebook, root_dir / notebook.name)
+    """Run `jupyter lab` (flags as in the Makefile's `lab` target) serving copies of notebooks.
+
+    With `root_dir`, serve that folder as it is instead (e.g. a student workspace made by
+    `nngrade workspace`, as `make lab` does).
+    """
+    scratch.mkdir(parents=True, exist_ok=True)
+    if root_dir is None:
+        root_dir = scratch / "root"
+        root_dir.mkdir(parents=True)
+        for notebook in notebooks:
+            shutil.copy(notebook, root_dir / notebook.name)
     port, token = free_port(), secrets.token_hex(16)
     jupyter = Path(sys.executable).with_name("jupyter")
     command = [
@@ -93,6 +99,7 @@ def lab_server(
     env.update(
         JUPYTER_CONFIG_DIR=str(scratch / "config"),
         JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
+        JUPYTER_DATA_DIR=str(scratch / "data"),  # nbgrader's default exchange cache lives here
         JUPYTERLAB_SETTINGS_DIR=str(scratch / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"),
     )

@@ -1,6 +1,8 @@
 """`nngrade collect`: import a class's submissions into submitted/<student>/<assignment>/.
 
-Two layouts are understood, and nothing else is guessed:
+Three sources are understood, and nothing else is guessed:
+- nbgrader's exchange (no SOURCE given): each student's latest submission from the Assignment
+  List, with its timestamp (see nngrade.exchange);
 - per-student folders: SOURCE/<student>/[<assignment>/]<notebook>.ipynb
 - an LMS bulk download (Canvas style), as a zip or a folder of files named
   <name>[_late]_<user id>_<submission id>_<original file name>; the student id is the user id.
@@ -120,13 +122,17 @@ def _bulk(
 
 
 def collect(
-    source: Path, assignment: str, settings: Settings, *, overwrite: bool = False
+    source: Path | None, assignment: str, settings: Settings, *, overwrite: bool = False
 ) -> CollectResult:
-    """Import submissions; returns what was imported and every problem found."""
+    """Import submissions (from the exchange when `source` is None); says what and what not."""
     result = CollectResult()
     notebooks = [p.stem for p in settings.masters(assignment) or settings.released(assignment)]
     if not notebooks:
         raise FileNotFoundError(f"no master or release notebooks for {assignment!r}")
+    if source is None:
+        from nngrade import exchange
+
+        return exchange.collect(settings, assignment, notebooks, result, overwrite)
     with tempfile.TemporaryDirectory(prefix="nngrade-collect-") as scratch:
         if source.is_file() and zipfile.is_zipfile(source):
             with zipfile.ZipFile(source) as archive:

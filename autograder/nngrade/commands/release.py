@@ -30,6 +30,11 @@ MARKERS = (
     "END MARK SCHEME",
 )
 MIN_LEAK_CHARS = 20  # shorter lines (`return y`, `else:`) are too generic to call a leak
+# Where `generate_release` keeps work a student saved in release/ before replacing it.
+RESCUE = Path("workspace") / "saved-from-release"
+CODE_STUB = "raise NotImplementedError()"  # nbgrader's ClearSolutions stubs, in every answer
+TEXT_STUB = "YOUR ANSWER HERE"
+SKIPPED = {".ipynb_checkpoints", "__pycache__"}
 
 
 class ReleaseError(RuntimeError):
@@ -66,6 +71,11 @@ def generate_release(
             raise ReleaseError(f"no master copy for assignment {name!r}: {master_dir} is missing")
         target = output / name
         if target.exists():
+            for old, kept in rescue_student_work(target, master_dir, root / RESCUE / name):
+                print(
+                    f"release/{name}: {old.name} holds someone's work; kept a copy as {kept}",
+                    file=sys.stderr,
+                )
             shutil.rmtree(target)
         _run_nbgrader(name, root=root, release_dir=output, database=database, timeout=timeout)
         generated = sorted(target.glob("*.ipynb"))
@@ -76,6 +86,50 @@ def generate_release(
             raise ReleaseError(f"release of {name!r} leaks:\n" + "\n".join(leaks))
         notebooks += generated
     return notebooks
+
+
+def holds_student_work(path: Path) -> bool:
+    """Whether a release notebook was worked on: run (outputs) or an answer stub replaced."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # unreadable: keep it rather than guess
+        return True
+    for cell in nb.cells:
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
+            return True
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
+            if stub not in cell.source:
+                return True
+    return False
+
+
+def rescue_student_work(
+    release_dir: Path, master_dir: Path, keep_dir: Path
+) -> list[tuple[Path, Path]]:
+    """Copy what a student saved in release/<assignment>/ to keep_dir before it is replaced.
+
+    Kept: notebooks that were worked on, and files nbgrader does not generate (not in the
+    master folder). Never overwrites an earlier kept copy. Returns (original, copy) pairs.
+    """
+    import time
+
+    kept = []
+    for path in sorted(release_dir.rglob("*")):
+        relative = path.relative_to(release_dir)
+        if not path.is_file() or SKIPPED & set(relative.parts):
+            continue
+        generated = (master_dir / relative).is_file()
+        if generated and not (path.suffix == ".ipynb" and holds_student_work(path)):
+            continue
+        copy = keep_dir / relative
+        if copy.exists() and copy.read_bytes() != path.read_bytes():
+            copy = copy.with_name(f"{copy.stem}-{time.strftime('%Y%m%d-%H%M%S')}{copy.suffix}")
+        if not copy.exists():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copy)
+        kept.append((path, copy))
+    return kept
 
 
 def _run_nbgrader(

@@ -1,7 +1,8 @@
 """Settings of a grading run: nbgrader_config.py (CourseDirectory.*, NNGrade.*) plus CLI flags.
 
 Paths in the config are relative to CourseDirectory.root; what nngrade writes at run time
-(submitted/, autograded/, feedback/, reports/) defaults to `course/` beside the config file.
+(submitted/, autograded/, feedback/, reports/, and nbgrader's exchange unless Exchange.root says
+otherwise) defaults to `course/` beside the config file.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Settings:
     feedback: Path
     reports: Path
     db_url: str
+    exchange: Path = Path("/usr/local/share/nbgrader/exchange")  # nbgrader's Exchange.root
     course_id: str = "nn-course"
     jobs: int = 2
     executor: str = ""  # "" = the registry's default
@@ -61,6 +63,7 @@ def load(course: Path | None = None, **overrides) -> Settings:
     cfg = _load(config_file) if config_file.is_file() else None
     cd = cfg.CourseDirectory if cfg is not None and "CourseDirectory" in cfg else {}
     ng = cfg.NNGrade if cfg is not None and "NNGrade" in cfg else {}
+    ex = cfg.Exchange if cfg is not None and "Exchange" in cfg else {}
     root = Path(cd.get("root", course.parent)).resolve()
     run_dir = Path(ng.get("run_directory", course / "course"))
     run_dir = run_dir if run_dir.is_absolute() else root / run_dir
@@ -86,6 +89,7 @@ def load(course: Path | None = None, **overrides) -> Settings:
         feedback=place("feedback_directory", run_dir / "feedback"),
         reports=Path(ng.get("reports_directory", run_dir / "reports")),
         db_url=str(cd.get("db_url") or f"sqlite:///{course / 'gradebook.db'}"),
+        exchange=root / ex["root"] if ex.get("root") else run_dir / "exchange",
         course_id=str(cd.get("course_id") or ng.get("course_id") or "nn-course"),
         jobs=int(ng.get("jobs", 2)),
         executor=str(ng.get("executor", "")),
