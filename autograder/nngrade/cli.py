@@ -128,10 +128,10 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 def cmd_workspace(args: argparse.Namespace) -> int:
     """Prepare the student's JupyterLab folder (used by `make lab`); prints its path."""
-    from nngrade.exchange import ExchangeProblem, prepare_workspace
+    from nngrade.exchange import WORKSPACE, ExchangeProblem, prepare_workspace
 
     settings = _settings(args)
-    folder = args.folder or settings.root / "workspace"
+    folder = args.folder or settings.root / WORKSPACE
     try:
         print(prepare_workspace(settings, folder))
     except ExchangeProblem as err:
@@ -270,7 +270,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "workspace", parents=[common], help="the student's JupyterLab folder (make lab)"
     )
-    p.add_argument("--folder", type=Path, default=None, help="default: workspace/ in the course")
+    p.add_argument("--folder", type=Path, default=None, help="default: mywork/ in the course")
     p.set_defaults(func=cmd_workspace)
     return top
 

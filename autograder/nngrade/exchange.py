@@ -298,6 +298,7 @@ def release_feedback(settings: Settings, assignment: str, students: list[str]) -
 
 
 # -- the student's workspace ------------------------------------------------------------------
+WORKSPACE = "mywork"  # below CourseDirectory.root (the repository), git-ignored
 WORKSPACE_CONFIG = '''"""nbgrader settings of this workspace, written by `make lab`.
 
 JupyterLab's Assignment List reads them: it fetches assignments into this folder, submits from

@@ -280,7 +280,7 @@ def test_make_release_keeps_a_students_answers_saved_in_release(tmp_path, capsys
     nbformat.write(nb, str(mine))
     capsys.readouterr()
     assert main(release) == 0
-    kept = tmp_path / "workspace" / "saved-from-release" / "tiny" / "tiny.ipynb"
+    kept = tmp_path / "mywork" / "saved-from-release" / "tiny" / "tiny.ipynb"
     assert "return x * x  # mine" in kept.read_text()
     err = capsys.readouterr().err
     assert "kept a copy" in err and "tiny.ipynb" in err, err

@@ -31,7 +31,7 @@ MARKERS = (
 )
 MIN_LEAK_CHARS = 20  # shorter lines (`return y`, `else:`) are too generic to call a leak
 # Where `generate_release` keeps work a student saved in release/ before replacing it.
-RESCUE = Path("workspace") / "saved-from-release"
+RESCUE = Path("mywork") / "saved-from-release"
 CODE_STUB = "raise NotImplementedError()"  # nbgrader's ClearSolutions stubs, in every answer
 TEXT_STUB = "YOUR ANSWER HERE"
 SKIPPED = {".ipynb_checkpoints", "__pycache__"}
