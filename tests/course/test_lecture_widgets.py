@@ -18,6 +18,7 @@ EXPECTED_WIDGETS = {
     "04_softmax_mnist.ipynb": set(),
     "05_mlp_backprop.ipynb": {"training_scrubber"},
     "06_sgd.ipynb": {"sgd_explorer"},
+    "07_mlp_mnist.ipynb": {"decay_explorer"},
 }
 
 
