@@ -205,6 +205,12 @@ def test_no_internal_link_is_broken(site):
     assert not broken, "broken links:\n" + "\n".join(broken[:30])
 
 
+def test_every_link_written_in_the_sources_resolved(site):
+    """A link Sphinx cannot resolve is shown as plain text: no broken <a>, but a lost link."""
+    lost = [w for w in site.warnings if "xref_missing" in w or "target not found" in w]
+    assert not lost, "links that point nowhere on the site:\n" + "\n".join(lost)
+
+
 # --------------------------------------------------------------------------- in a browser
 MATHS_DONE = "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
 PAGE_STATE = """() => {
