@@ -21,6 +21,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         cell_timeout=args.cell_timeout,
         total_timeout=args.total_timeout,
         memory_mb=args.memory_mb,
+        allow_degraded=args.allow_degraded,
     )
 
 
@@ -208,6 +209,13 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--cell-timeout", type=float, default=None, help="seconds per cell")
     common.add_argument("--total-timeout", type=float, default=None, help="seconds per notebook")
     common.add_argument("--memory-mb", type=int, default=None, help="memory limit per kernel")
+    common.add_argument(
+        "--allow-degraded",
+        action="store_true",
+        default=None,
+        help="grade even where the sandbox cannot isolate student code (no bubblewrap, no "
+        "user namespaces): only for trusted notebooks",
+    )
 
     top = argparse.ArgumentParser(prog="nngrade", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)

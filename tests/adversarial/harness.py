@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import socket
@@ -153,8 +152,31 @@ def new_token(name: str) -> str:
     return f"nngradeattack{name.replace('_', '')}{uuid.uuid4().hex[:8]}"
 
 
+def _ppid(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _orphaned(pid: int) -> bool:
+    """Is this sandbox process cut off from its grader? Its nearest ancestor that is not part
+    of a sandbox (bwrap or an agent) is init, or gone."""
+    parent = _ppid(pid)
+    while parent > 1:
+        try:
+            cmdline = Path(f"/proc/{parent}/cmdline").read_bytes()
+        except OSError:
+            return True
+        if not (cmdline.startswith(b"bwrap\0") or b"/agent.py\0" in cmdline):
+            return False
+        parent = _ppid(parent)
+    return True
+
+
 def leftover_processes(token: str) -> list[str]:
-    """Processes an attack left: ones carrying its token, and sandbox agents whose run ended."""
+    """Processes an attack left: ones carrying its token, and sandbox agents whose grader is
+    gone."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -165,12 +187,6 @@ def leftover_processes(token: str) -> list[str]:
             continue
         if token.encode() in cmdline:
             found.append(f"{pid}: {cmdline[:200]!r}")
-        elif b"sandbox/agent.py" in cmdline:
-            args = [a for a in cmdline.split(b"\0") if a]
-            try:
-                seed = json.loads(args[-1]).get("seed", "")
-            except (ValueError, AttributeError, IndexError):
-                continue
-            if seed and not os.path.exists(seed):
-                found.append(f"{pid}: orphaned sandbox agent ({seed})")
+        elif b"sandbox/agent.py" in cmdline and _orphaned(int(pid)):
+            found.append(f"{pid}: orphaned sandbox agent {cmdline[:120]!r}")
     return found

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -186,7 +187,7 @@ facts["limits"] = {name: resource.getrlimit(getattr(resource, name))[0]
                    for name in ("RLIMIT_AS", "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_CPU")}
 facts["visible"] = {p: os.path.exists(p) for p in PATHS}
 try:
-    socket.create_connection(("127.0.0.1", 9), timeout=1)
+    socket.create_connection(("127.0.0.1", PORT), timeout=1)
     facts["network"] = "connected"
 except OSError as err:
     facts["network"] = type(err).__name__ + ": " + str(err)
@@ -199,10 +200,17 @@ print(json.dumps(facts))
 def test_namespace_sandbox_view_limits_and_identity(tmp_path):
     secret = Path(__file__).resolve().parents[2] / "source"
     paths = [str(secret), str(tmp_path), str(Path(sys.prefix) / "bin")]
-    with Sandbox(LIMITS, files={"mine.txt": b"hello"}) as sb:
-        reply = run(sb, f"PATHS = {paths!r}\n" + PROBE)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    with listener, Sandbox(LIMITS, files={"mine.txt": b"hello"}) as sb:
+        reply = run(sb, f"PATHS = {paths!r}\nPORT = {port}\n" + PROBE)
     facts = json.loads(reply["stdout"])
-    assert facts["uid"] >= sandbox_module.UID_BASE
+    if os.geteuid() == 0:  # a dedicated uid; otherwise the grader's own (user namespace)
+        assert facts["uid"] >= sandbox_module.UID_BASE
+    else:
+        assert facts["uid"] == os.getuid()
     assert facts["cwd"] == sandbox_module.HOME and facts["home"] == ["mine.txt"]
     assert facts["visible"] == {paths[0]: False, paths[1]: False, paths[2]: True}
     assert facts["limits"] == {
@@ -211,11 +219,11 @@ def test_namespace_sandbox_view_limits_and_identity(tmp_path):
         "RLIMIT_FSIZE": 32 * 2**20,
         "RLIMIT_CPU": 65,
     }
-    assert "unreachable" in facts["network"]  # not even the host's loopback
-    assert facts["pids"] == [1]  # its own pid namespace: nothing else is visible
+    assert facts["network"] != "connected"  # not even the host's loopback
+    assert facts["pids"] == [1, 2]  # own pid namespace: bwrap's init and the kernel only
 
 
-@needs_full  # without its own uid, a setsid() daemon escapes the session sweep (documented)
+@needs_full  # without namespaces, a setsid() daemon escapes the session sweep (documented)
 def test_close_kills_every_process_of_the_sandbox():
     with Sandbox(LIMITS) as sb:
         run(
@@ -224,11 +232,10 @@ def test_close_kills_every_process_of_the_sandbox():
             "subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
             "if os.fork() == 0:\n    os.setsid()\n    os.execvp('sleep', ['sleep', '301'])\n",
         )
-        uid = sb.uid
-        session = sb.proc.pid
+        uid, pidns = sb.uid, sb.pidns
+        assert pidns and len(sandbox_module._pids_of(pidns=pidns)) >= 4
     assert sb.leftover == []
-    pids = sandbox_module._pids_of(uid=uid, sid=None if uid is not None else session)
-    assert pids == []
+    assert sandbox_module._pids_of(uid=uid, pidns=pidns) == []
 
 
 def test_interrupt_then_kill_on_timeouts():
@@ -253,7 +260,7 @@ def test_kernel_exit_is_reported_not_hung():
             run(sb, "import os\nos._exit(3)")
 
 
-def test_plain_fallback_warns_loudly_and_still_grades(monkeypatch, caplog):
+def test_plain_fallback_warns_loudly_and_grades_only_when_allowed(monkeypatch, caplog):
     monkeypatch.setenv("NNGRADE_SANDBOX", "plain")
     detect.cache_clear()
     try:
@@ -261,12 +268,30 @@ def test_plain_fallback_warns_loudly_and_still_grades(monkeypatch, caplog):
             isolation = detect(False)
         assert isolation.mode == "plain" and not isolation.network_isolated
         assert "DEGRADED SANDBOX" in caplog.text
-        with Sandbox(LIMITS) as sb:
+        with pytest.raises(sandbox_module.SandboxStartError, match="--allow-degraded") as info:
+            Sandbox(LIMITS).start()  # untrusted work is refused, as a fault of the grader
+        assert "NNGRADE_SANDBOX=plain" in info.value.diagnosis and info.value.fix
+        allowed = Limits(**{**LIMITS.__dict__, "allow_degraded": True})
+        with Sandbox(allowed) as sb:
             assert sb.warnings and any("DEGRADED" in w for w in sb.warnings)
             assert run(sb, "import os\nprint(os.getpid() > 1)")["stdout"] == "True\n"
     finally:
         detect.cache_clear()
     assert os.environ.get("NNGRADE_SANDBOX") == "plain"  # monkeypatch restores it afterwards
+
+
+def test_allow_degraded_is_a_flag_and_a_config_key(tmp_path):
+    from nngrade.cli import parser as build_parser
+    from nngrade.grading.config import load
+
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.NNGrade.allow_degraded = True\n"
+    )
+    assert load(tmp_path).limits.allow_degraded is True
+    assert load(tmp_path.parent / "nowhere").limits.allow_degraded is False
+    args = build_parser().parse_args(["check", "a", "nb.ipynb", "--allow-degraded"])
+    assert args.allow_degraded is True
+    assert build_parser().parse_args(["autograde", "a"]).allow_degraded is None
 
 
 def test_student_cell_errors_show_only_the_students_frames():

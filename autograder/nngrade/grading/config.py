@@ -78,6 +78,7 @@ def load(course: Path | None = None, **overrides) -> Settings:
         cell_timeout=float(ng.get("cell_timeout", 30)),
         total_timeout=float(ng.get("total_timeout", 900)),
         memory_mb=int(ng.get("memory_mb", 2048)),
+        allow_degraded=bool(ng.get("allow_degraded", False)),
     )
     settings = Settings(
         root=root,
@@ -98,7 +99,7 @@ def load(course: Path | None = None, **overrides) -> Settings:
     for key, value in overrides.items():
         if value is None:
             continue
-        if key in ("cell_timeout", "total_timeout", "memory_mb"):
+        if key in ("cell_timeout", "total_timeout", "memory_mb", "allow_degraded"):
             setattr(settings.limits, key, type(getattr(settings.limits, key))(value))
         else:
             setattr(settings, key, value)

@@ -118,3 +118,4 @@ class Limits:
     max_processes: int = 64
     max_file_mb: int = 200
     network: bool = False
+    allow_degraded: bool = False  # grade where the sandbox cannot isolate (--allow-degraded)

@@ -1,12 +1,12 @@
 """The sandboxed side of the isolated grader: runs student cells, answers calls from the grader.
 
-Started by `nngrade.sandbox.launcher` as `python -I agent.py CONFIG_JSON`. When asked to (root in
-fresh namespaces) it first builds a minimal root file system (read-only system and Python
-folders, a size-capped scratch home), chroots into it, sets resource limits and drops to an
-unprivileged uid; then it serves length-prefixed frames on its original stdin/stdout.
+Started by `nngrade.sandbox.launcher` as `python -I agent.py CONFIG_JSON`, normally inside
+bubblewrap (which built its file system and namespaces). It sets resource limits, drops to the
+sandbox's dedicated uid when it was started as root, copies the student's files into its
+scratch home, then serves length-prefixed frames on its original stdin/stdout.
 
-This file must stay self-contained (stdlib, numpy, IPython): after the chroot the rest of the
-`nngrade` package is not visible. The wire codec below is also what the grader uses to decode
+This file must stay self-contained (stdlib, numpy, IPython): inside the sandbox the rest of
+the `nngrade` package is not visible. The wire codec below is also what the grader uses to decode
 replies, so decoding is strict: JSON and `np.load(allow_pickle=False)` only, never pickle.
 """
 
@@ -175,80 +175,15 @@ def _libc():
     return ctypes.CDLL(None, use_errno=True)
 
 
-def _check(result: int, what: str) -> None:
-    import ctypes
+def copy_seed(seed: str, home: str) -> None:
+    """Copy the student's files into the scratch home (as the sandbox's own uid)."""
+    import shutil
 
-    if result != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
-
-
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-
-
-def _mount(source, target, fstype, flags, data=None) -> None:
-    libc = _libc()
-
-    def enc(text):
-        return None if text is None else text.encode()
-
-    _check(
-        libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)),
-        f"mount {source} on {target}",
-    )
-
-
-def _bind_ro(path: str, root: str) -> None:
-    """Make host `path` visible read-only at the same place under `root`."""
-    if not os.path.lexists(path):
-        return
-    target = root + path
-    if os.path.islink(path):
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        if not os.path.lexists(target):
-            os.symlink(os.readlink(path), target)
-        return
-    if os.path.isdir(path):
-        os.makedirs(target, exist_ok=True)
-    else:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        open(target, "a").close()
-    _mount(path, target, None, MS_BIND | MS_REC)
-    _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
-
-
-def build_root(cfg: dict) -> None:
-    """Pivot into a fresh tmpfs root holding only what student code may see."""
-    root, home = cfg["root"], cfg["home"]
-    size = f"size={int(cfg['limits']['max_file_mb'])}m"
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
-    # Scratch space first, the read-only folders on top: a kit, venv or data cache that lives
-    # under /tmp or /var/tmp must stay visible, not vanish under a fresh tmpfs.
-    for writable in ("/tmp", "/dev/shm", "/var/tmp", home):
-        os.makedirs(root + writable, exist_ok=True)
-        _mount("tmpfs", root + writable, "tmpfs", MS_NOSUID | MS_NODEV, f"{size},mode=1777")
-    for path in cfg["ro_paths"]:
-        _bind_ro(path, root)
-    os.makedirs(root + "/dev", exist_ok=True)
-    for node in ("null", "zero", "full", "random", "urandom"):
-        open(f"{root}/dev/{node}", "a").close()
-        _mount(f"/dev/{node}", f"{root}/dev/{node}", None, MS_BIND)
-    os.makedirs(root + "/proc", exist_ok=True)
-    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    seed = cfg.get("seed")
     if seed and os.path.isdir(seed):
-        import shutil
-
-        shutil.copytree(seed, root + home, dirs_exist_ok=True, symlinks=False)
-    uid = cfg.get("uid")
-    if uid is not None:
-        for base, dirs, files in os.walk(root + home):
-            for name in dirs + files + [""]:
-                os.chown(os.path.join(base, name), uid, uid, follow_symlinks=False)
-    _check(_libc().chroot(root.encode()), "chroot")
-    os.chdir(home)
+        for name in os.listdir(seed):
+            source = os.path.join(seed, name)
+            if os.path.isfile(source) and not os.path.islink(source):
+                shutil.copyfile(source, os.path.join(home, name))
 
 
 def apply_limits(limits: dict) -> None:
@@ -456,11 +391,12 @@ def main() -> None:
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     agent = Agent(rfd, wfd)
+    if cfg.get("seed") is None:  # no bwrap (plain mode): at least die with the grader
+        _libc().prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+        if os.getppid() == 1:
+            os._exit(1)
     try:
-        if cfg.get("build_root"):
-            build_root(cfg)
-        else:
-            os.chdir(cfg["home"])
+        os.chdir(cfg["home"])
         sys.path[:0] = [p for p in cfg.get("path", []) if p not in sys.path]
         import numpy  # noqa: F401  (imported before the limits: smaller start-up peak)
 
@@ -468,6 +404,7 @@ def main() -> None:
         apply_limits(cfg["limits"])
         if cfg.get("uid") is not None:
             drop_privileges(cfg["uid"])
+        copy_seed(cfg.get("seed"), cfg["home"])
     except BaseException:
         agent.send({"id": 0, "ok": False, "error": _error_info(*sys.exc_info())})
         os._exit(3)

@@ -283,7 +283,7 @@ class _Run:
         self.namespace.forget_student_names()
         self.channel.printed.clear()
         self.has_hidden = has_hidden
-        self.channel.deadline = time.monotonic() + min(self.limits.cell_timeout, self._left())
+        self.channel.deadline = self.channel.now() + min(self.limits.cell_timeout, self._left())
         printed = io.StringIO()
         try:
             body, last = _split_last_expression(source, grade_id)
