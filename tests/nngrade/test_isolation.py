@@ -10,6 +10,7 @@ import socket
 import sys
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 from nngrade.grading.results import Limits
@@ -338,3 +339,31 @@ def test_a_late_interrupt_while_idle_is_harmless():
         assert run(sb, "x = 1")["ok"]
         sb.interrupt()  # e.g. a timeout that raced the reply
         assert run(sb, "print(x + 1)")["stdout"] == "2\n"
+
+
+@needs_full
+@pytest.mark.parametrize("breakage", ["no bwrap", "venv hidden", "no numpy"])
+def test_a_sandbox_that_cannot_start_is_a_grader_fault(monkeypatch, tmp_path, breakage):
+    """Never a student-level error: a GraderFault with a one-line diagnosis and a fix."""
+    from adv_master import ASSIGNMENT, master
+    from nngrade.grading.results import GraderFault
+    from nngrade.sandbox.isolated import grade_notebook
+    from simulate import reference
+
+    if breakage == "no bwrap":
+        monkeypatch.setattr(sandbox_module, "BWRAP", str(tmp_path / "no-such-bwrap"))
+    elif breakage == "venv hidden":
+        monkeypatch.setattr(sandbox_module, "_python_ro_paths", lambda: [])
+    else:  # the sandbox's Python finds no numpy: its path list points nowhere useful
+        monkeypatch.setattr(sandbox_module, "SYSTEM_DIRS", ["/usr", "/lib", "/lib64", "/bin"])
+        monkeypatch.setattr(
+            sandbox_module, "_python_ro_paths", lambda: [sys.base_prefix, sys.executable]
+        )
+    paths = {"master": tmp_path / "m.ipynb", "sub": tmp_path / "s.ipynb"}
+    nbformat.write(master(), str(paths["master"]))
+    nbformat.write(reference(master()), str(paths["sub"]))
+    with pytest.raises(GraderFault) as info:
+        grade_notebook(paths["sub"], paths["master"], assignment=ASSIGNMENT, limits=LIMITS)
+    fault = info.value
+    assert "did not start" in fault.diagnosis and "\n" not in fault.diagnosis
+    assert fault.fix and "\n" not in fault.fix

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nngrade.grading.results import Limits
+from nngrade.grading.results import GraderFault, Limits
 from nngrade.sandbox import agent as wire
 
 log = logging.getLogger("nngrade.sandbox.launcher")
@@ -66,15 +66,14 @@ class SandboxError(Exception):
     """The sandbox could not start, or the kernel died or stopped answering."""
 
 
-class SandboxStartError(SandboxError):
+class SandboxStartError(SandboxError, GraderFault):
     """The sandbox could not start: a fault of the grading machine, never of the student.
 
-    `diagnosis` is one line saying what failed, `fix` what the instructor should do."""
+    A `GraderFault` (never a grade, never cached, non-zero exit): `diagnosis` is one line
+    saying what failed, `fix` what the instructor should do."""
 
     def __init__(self, diagnosis: str, fix: str) -> None:
-        self.diagnosis = " ".join(str(diagnosis).split())
-        self.fix = " ".join(str(fix).split())
-        super().__init__(f"{self.diagnosis}. Fix: {self.fix}")
+        GraderFault.__init__(self, diagnosis, fix)
 
 
 class KernelDied(SandboxError):
@@ -454,7 +453,10 @@ class _UidSlot:
                 return
         finally:
             os.close(folder)
-        raise SandboxError("all sandbox uid slots are busy")
+        raise SandboxStartError(
+            f"all {UID_SLOTS} sandbox uid slots are busy",
+            "wait for the other graders on this machine to finish, or run fewer jobs",
+        )
 
     def release(self) -> None:
         os.close(self.fd)
