@@ -350,7 +350,8 @@ def test_a_sandbox_that_cannot_start_is_a_grader_fault(monkeypatch, tmp_path, br
     from nngrade.sandbox.isolated import grade_notebook
     from simulate import reference
 
-    if breakage == "no bwrap":
+    if breakage == "no bwrap":  # gone after detection (a missing one at detection: refusal)
+        detect(False)
         monkeypatch.setattr(sandbox_module, "BWRAP", str(tmp_path / "no-such-bwrap"))
     elif breakage == "venv hidden":
         monkeypatch.setattr(sandbox_module, "_python_ro_paths", lambda: [])
