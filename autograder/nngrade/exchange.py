@@ -148,8 +148,8 @@ def _parse(entry: Path, assignment: str) -> Submission | str | None:
     student = parts[0]
     if not SAFE_STUDENT.match(student):
         return f"inbound/{entry.name}: student id {student!r} is not a safe folder name"
-    if not entry.is_dir():
-        return f"inbound/{entry.name}: not a folder"
+    if entry.is_symlink() or not entry.is_dir():
+        return f"inbound/{entry.name}: not a folder (a file or a symbolic link)"
     try:
         timestamp = parse_timestamp(parts[2])
     except (ValueError, OverflowError, TypeError):
@@ -210,7 +210,7 @@ def collect(settings: Settings, assignment: str, notebooks: list[str], result, o
     for sub in submissions:
         label = f"{sub.student}/{assignment}"
         target = settings.submitted / sub.student / assignment
-        names = {p.stem for p in sub.path.glob("*.ipynb")}
+        names = {p.stem for p in sub.path.glob("*.ipynb") if not p.is_symlink()}
         missing = [n for n in notebooks if n not in names]
         if missing:
             result.problems.append(
@@ -239,22 +239,40 @@ def collect(settings: Settings, assignment: str, notebooks: list[str], result, o
             if old is None and _same_notebooks(target, sub.path):
                 result.unchanged.append(label)
                 continue
-        _copy_submission(sub.path, target)
+        links = _copy_submission(sub.path, target)
+        result.problems += [f"{label}: symbolic link {link} not collected" for link in links]
         result.imported.append(f"{label} (submitted {sub.timestamp:%Y-%m-%d %H:%M:%S} UTC)")
     return result
 
 
-def _copy_submission(source: Path, target: Path) -> None:
-    """Copy a submission folder into place as a whole (never half old, half new)."""
+def _copy_submission(source: Path, target: Path) -> list[str]:
+    """Copy a submission folder into place as a whole (never half old, half new).
+
+    Symbolic links are left out (returned): the inbound folder is writable by every student,
+    and a link followed by the instructor's copy could import a file the student cannot read,
+    such as the master copy.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    shutil.copytree(source, staging / "new", ignore=shutil.ignore_patterns(*IGNORED))
+    patterns = shutil.ignore_patterns(*IGNORED)
+    links: list[str] = []
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = set(patterns(folder, names))
+        for name in set(names) - skipped:
+            if (Path(folder) / name).is_symlink():
+                skipped.add(name)
+                links.append((Path(folder) / name).relative_to(source).as_posix())
+        return skipped
+
+    shutil.copytree(source, staging / "new", ignore=ignore)
     for path in [staging / "new", *(staging / "new").rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)  # the inbound copy is read-only
     if target.exists():
         target.rename(staging / "old")
     (staging / "new").rename(target)
     shutil.rmtree(staging)
+    return links
 
 
 # -- feedback ---------------------------------------------------------------------------------

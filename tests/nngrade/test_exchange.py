@@ -97,6 +97,27 @@ def test_collect_takes_each_students_latest_submission_with_its_timestamp(tmp_pa
     assert (settings.submitted / "alice" / "tiny" / "timestamp.txt").read_text() == newest
 
 
+def test_collect_never_follows_a_symbolic_link_out_of_the_inbound_folder(tmp_path):
+    """The inbound folder is world-writable: a link must not import, say, the master copy."""
+    config, settings = _course(tmp_path)
+    inbound = exchange.inbound(settings)
+    master = settings.masters("tiny")[0]
+    (inbound / "mallory+tiny+2026-11-06 08:00:00.000000 UTC+x").symlink_to(master.parent)
+    linked = inbound / "trudy+tiny+2026-11-06 08:00:00.000000 UTC+y"
+    linked.mkdir()
+    (linked / "tiny.ipynb").symlink_to(master)
+    (linked / "notes.txt").write_text("mine")
+    from nngrade.commands.collect import collect
+
+    result = collect(None, "tiny", settings)
+    assert any("mallory+tiny" in p and "symbolic link" in p for p in result.problems)
+    assert any("trudy/tiny: symbolic link tiny.ipynb" in p for p in result.problems)
+    assert any("trudy/tiny" in p and "lacks tiny.ipynb" in p for p in result.problems)
+    assert not (settings.submitted / "mallory").exists()
+    assert not (settings.submitted / "trudy" / "tiny" / "tiny.ipynb").exists()
+    assert (settings.submitted / "trudy" / "tiny" / "notes.txt").read_text() == "mine"
+
+
 def test_collect_selects_what_nbgraders_own_collect_selects(tmp_path):
     """Same students, same submissions, same timestamps as `nbgrader collect --update`."""
     config, settings = _course(tmp_path)
