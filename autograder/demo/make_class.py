@@ -30,7 +30,7 @@ STUDENTS = {
     "s01_reference": ("the reference solution: full marks", []),
     "s02_fc_no_bias": (
         "fc forgets the bias",
-        [sim.replace_in("fc", "y = x @ w.T + b", "y = x @ w.T")],
+        [sim.replace_in("fc", "a = x @ w.T + b", "a = x @ w.T")],
     ),
     "s03_fc_backward_transposed": (
         "dl_dw transposed in fc_backward",
@@ -45,14 +45,14 @@ STUDENTS = {
         [
             sim.replace_in(
                 "loss_cross_entropy_softmax",
-                "shifted = x - np.max(x, axis=1, keepdims=True)",
-                "shifted = x",
+                "a = x - np.max(x, axis=1, keepdims=True)",
+                "a = x",
             )
         ],
     ),
     "s06_relu_backward_sign": (
         "relu_backward multiplies by sign(x), flipping negatives",
-        [sim.replace_in("relu_backward", "dl_dx = dl_dy * (x > 0)", "dl_dx = dl_dy * np.sign(x)")],
+        [sim.replace_in("relu_backward", "dl_da = dl_dy * (x > 0)", "dl_da = dl_dy * np.sign(x)")],
     ),
     "s07_no_shuffle": (
         "mini-batches not shuffled",
@@ -68,7 +68,7 @@ STUDENTS = {
         "deleted a test cell and has a bug in relu (test restored)",
         [
             sim.delete_cell("test_relu"),
-            sim.replace_in("relu", "y = np.maximum(x, 0)", "y = np.abs(x)"),
+            sim.replace_in("relu", "f = np.maximum(x, 0)", "f = np.abs(x)"),
         ],
     ),
     "s09_infinite_loop": (

@@ -59,16 +59,104 @@ def test_graded_functions_keep_their_signatures(path):
         assert ast.get_docstring(functions[name]), f"{name} has no docstring stating its shapes"
 
 
+QUESTIONS = {"test_initial_loss": "initial_loss_per_image", "test_zero_init": "zero_init_answer"}
+WRITTEN = {"why_max_shift": 3, "why_zero_init": 3}  # graded by hand in formgrader
+
+
 def test_total_points_are_stated_and_each_function_is_tested(notebook):
     tests = [c for c in notebook.cells if is_test_cell(c)]
     points = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"] for c in tests}
-    assert set(points) == {f"test_{name}" for name in SIGNATURES}
-    stated = re.search(r"\*\*Total: (\d+) points\*\*", notebook.cells[0].source)
-    assert stated and int(stated.group(1)) == sum(points.values()) == 100
+    assert set(points) == {f"test_{name}" for name in SIGNATURES} | set(QUESTIONS)
+    written = {
+        c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"]
+        for c in notebook.cells
+        if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")
+    }
+    assert written == WRITTEN
+    stated = re.search(
+        r"\*\*Total: (\d+) points\*\*: (\d+) autograded in (\d+) test cells, and "
+        r"(\d+) for two",
+        notebook.cells[0].source,
+    )
+    assert stated, "the title cell states the total, the autograded and the hand-graded points"
+    total, auto, cells, manual = map(int, stated.groups())
+    assert (total, auto, cells, manual) == (
+        sum(points.values()) + sum(written.values()),
+        sum(points.values()),
+        len(tests),
+        sum(written.values()),
+    )
+    assert total == 100
     for cell in tests:
         grade_id = cell.metadata.nbgrader["grade_id"]
         assert "### BEGIN HIDDEN TESTS" in cell.source, f"{grade_id} has no hidden tests"
         assert "raise_if_failed()" in cell.source or "assert " in cell.source, grade_id
+
+
+def test_written_answers_are_manually_graded_markdown_with_a_model_answer(notebook):
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") in WRITTEN:
+            assert cell.cell_type == "markdown" and meta["solution"] and meta["grade"]
+            assert not meta["locked"] and meta["points"] == WRITTEN[meta["grade_id"]]
+            assert cell.source.startswith("### BEGIN SOLUTION") and "Marking" in cell.source
+    released = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in nbformat.read(RELEASE, as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") in WRITTEN
+    }
+    assert released == dict.fromkeys(WRITTEN, "YOUR ANSWER HERE")
+
+
+def test_notation_box_is_the_second_cell(notebook):
+    card = (ROOT / "docs" / "notation.md").read_text()
+    box = card.split("<!-- notation-box:start -->", 1)[1].split("<!-- notation-box:end -->", 1)[0]
+    assert notebook.cells[1].cell_type == "markdown"
+    assert notebook.cells[1].source == box.strip("\n")
+
+
+def test_algorithm_2_is_stated_with_its_departures_from_the_seed(notebook):
+    text = next(c.source for c in notebook.cells if c.source.startswith("### Training: Algo"))
+    for step in (
+        "Shuffle once",
+        "K = \\lceil N / R \\rceil",
+        "t \\bmod T = 0",
+        "k = t \\bmod K",
+        "**summed**",
+        "\\frac{\\gamma}{R}",
+        "W \\sim \\mathcal N(0, \\sigma_0^2)",
+    ):
+        assert step in text, step
+    for departure in (
+        "*Sampling.*",
+        "*Decay schedule.*",
+        "*Initialisation.*",
+        "375 iterations",
+        "0.9^{49}",
+    ):
+        assert departure in text, departure
+
+
+@pytest.mark.parametrize("name", ["train_slp_linear", "train_slp", "train_mlp"])
+def test_history_records_every_iteration_and_changes_nothing(harness, name):
+    ns = harness.namespace
+    rng = np.random.default_rng(5)
+    batches_x = [rng.random((4, 196)) for _ in range(3)]
+    batches_y = [np.eye(10)[rng.integers(0, 10, 4)] for _ in range(3)]
+    history: list = []
+    recorded = ns[name](batches_x, batches_y, n_iterations=7, history=history)
+    plain = ns[name](batches_x, batches_y, n_iterations=7)
+    assert [t for t, _ in history] == list(range(7))
+    assert all(np.array_equal(p, q) for p, q in zip(recorded, plain, strict=True))
+    loss = ns["loss_euclidean" if name == "train_slp_linear" else "loss_cross_entropy_softmax"]
+    first = ns[name](batches_x, batches_y, n_iterations=0)  # the initial parameters
+    if name == "train_mlp":
+        w1, b1, w2, b2 = first
+        prediction = np.maximum(batches_x[0] @ w1.T + b1, 0) @ w2.T + b2
+    else:
+        w, b = first
+        prediction = batches_x[0] @ w.T + b
+    assert history[0][1] == pytest.approx(loss(prediction, batches_y[0])[0])
 
 
 def test_hidden_tests_require_the_issue_accuracies(notebook):

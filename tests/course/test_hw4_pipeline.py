@@ -27,6 +27,15 @@ PIPELINE_BUGS = [
     "relu_backward_ignores_upstream",
     "slp_first_batch_only",
 ]
+# Attacks on the tests' integrity (issue 13), each in a different function: stateful losses and
+# backward functions, a broadcasting 'bias', training on the notebook's own data.
+PIPELINE_ATTACKS = [
+    "euclidean_stateful_half_gradient",
+    "fc_backward_accumulates_across_calls",
+    "softmax_correct_only_at_first",
+    "slp_returns_test_label_bias",
+    "mlp_trains_on_notebook_images",
+]
 # Loop-based alternatives are left out here: they are correct but slow to train under a
 # grader's per-cell time limit on a busy machine (the harness covers them).
 PIPELINE_ALTERNATIVES = [
@@ -57,10 +66,17 @@ def _submission(variant: dict[str, str], path: Path) -> Path:
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
             cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
-            name = next(
-                n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)
-            )
-            if name in variant:
+            tree = ast.parse(cell.source)
+            defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+            defined |= {
+                t.id
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Assign)
+                for t in n.targets
+                if isinstance(t, ast.Name)
+            }
+            name = next((n for n in defined if n in variant), None)
+            if name is not None:
                 cell.source = variant[name].strip() + "\n"
     nbformat.write(nb, str(path))
     return path
@@ -83,13 +99,15 @@ def _nngrade_check(submission: Path) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("kind", ["bugs", "alternatives"])
+@pytest.mark.parametrize("kind", ["bugs", "attacks", "alternatives"])
 def test_pipeline_grades_variants_like_the_harness(kind, tmp_path):
-    if kind == "bugs":
-        variant = _merged([BUGS[name][1] for name in PIPELINE_BUGS])
+    chosen = {"bugs": PIPELINE_BUGS, "attacks": PIPELINE_ATTACKS}.get(kind, [])
+    if chosen:
+        variant = _merged([BUGS[name][1] for name in chosen])
     else:
         variant = _merged([ALTERNATIVES[name] for name in PIPELINE_ALTERNATIVES])
-    expected = NotebookHarness(MASTER, skip={"training", "stretch"}).run_tests(variant)
+    harness = NotebookHarness(MASTER, skip={"training", "stretch"})
+    expected = harness.run_tests(variant)
     report = _nngrade_check(_submission(variant, tmp_path / f"{kind}.ipynb"))
     assert report["status"] == "graded", report["reason"]
     got = {t["grade_id"]: t for t in report["tests"]}
@@ -99,7 +117,7 @@ def test_pipeline_grades_variants_like_the_harness(kind, tmp_path):
             f"in the harness ({got[grade_id]['message'][:300]})"
         )
         assert "HIDDEN TESTS" not in got[grade_id]["message"]
-    if kind == "alternatives":
-        assert report["score"] == report["max_score"] == 100
+    if kind == "alternatives":  # every autograded point (the written answers are graded by hand)
+        assert sum(got[g]["score"] for g in expected) == harness.total_points == 94
     else:
-        assert all(got[BUGS[name][0]]["score"] == 0 for name in PIPELINE_BUGS)
+        assert all(got[BUGS[name][0]]["score"] == 0 for name in chosen)
