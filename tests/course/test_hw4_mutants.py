@@ -34,8 +34,8 @@ def test_corpus_is_large_enough():
         "train_slp_linear",
         "train_slp",
         "train_mlp",
-        "initial_loss_per_image",
-        "zero_init_answer",
+        "answer_initial_loss",
+        "answer_zero_init",
     }
 
 

@@ -26,6 +26,8 @@ SIGNATURES = {
     "train_slp_linear": ["mini_batch_x", "mini_batch_y"],
     "train_slp": ["mini_batch_x", "mini_batch_y"],
     "train_mlp": ["mini_batch_x", "mini_batch_y"],
+    "answer_initial_loss": [],  # the autograded questions, as functions (the test-cell rule)
+    "answer_zero_init": [],
 }
 
 
@@ -59,7 +61,7 @@ def test_graded_functions_keep_their_signatures(path):
         assert ast.get_docstring(functions[name]), f"{name} has no docstring stating its shapes"
 
 
-QUESTIONS = {"test_initial_loss": "initial_loss_per_image", "test_zero_init": "zero_init_answer"}
+QUESTIONS = {"test_answer_initial_loss", "test_answer_zero_init"}
 WRITTEN = {"why_max_shift": 3, "why_zero_init": 3}  # graded by hand in formgrader
 
 

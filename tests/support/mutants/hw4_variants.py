@@ -801,29 +801,37 @@ def train_slp(mini_batch_x, mini_batch_y, **unused):
         ),
         # -- inline questions --------------------------------------------------------------------
         "initial_loss_probability": (
-            "test_initial_loss",
-            {"initial_loss_per_image": "initial_loss_per_image = 0.1\n"},
+            "test_answer_initial_loss",
+            {"answer_initial_loss": "def answer_initial_loss():\n    return 0.1\n"},
         ),
         "initial_loss_batch_of_32": (
-            "test_initial_loss",
-            {"initial_loss_per_image": "initial_loss_per_image = 32 * np.log(10)\n"},
+            "test_answer_initial_loss",
+            {"answer_initial_loss": "def answer_initial_loss():\n    return 32 * np.log(10)\n"},
         ),
         "initial_loss_negative": (
-            "test_initial_loss",
-            {"initial_loss_per_image": "initial_loss_per_image = np.log(0.1)\n"},
+            "test_answer_initial_loss",
+            {"answer_initial_loss": "def answer_initial_loss():\n    return np.log(0.1)\n"},
         ),
-        "zero_init_symmetry": ("test_zero_init", {"zero_init_answer": 'zero_init_answer = "B"\n'}),
-        "zero_init_slower": ("test_zero_init", {"zero_init_answer": 'zero_init_answer = "A"\n'}),
+        "zero_init_symmetry": (
+            "test_answer_zero_init",
+            {"answer_zero_init": 'def answer_zero_init():\n    return "B"\n'},
+        ),
+        "zero_init_slower": (
+            "test_answer_zero_init",
+            {"answer_zero_init": 'def answer_zero_init():\n    return "A"\n'},
+        ),
     }
 )
 
 ALTERNATIVES.update(
     {
         "questions_as_expressions": {
-            "initial_loss_per_image": "initial_loss_per_image = -np.log(1 / 10)\n",
-            "zero_init_answer": 'zero_init_answer = " c "\n',
+            "answer_initial_loss": "def answer_initial_loss():\n    return -np.log(1 / 10)\n",
+            "answer_zero_init": 'def answer_zero_init():\n    return " c "\n',
         },
-        "question_rounded_number": {"initial_loss_per_image": "initial_loss_per_image = 2.3026\n"},
+        "question_rounded_number": {
+            "answer_initial_loss": "def answer_initial_loss():\n    return 2.3026\n"
+        },
         "losses_as_numpy_scalars_and_lists": {
             "loss_euclidean": """
 def loss_euclidean(y_tilde, y):
