@@ -120,10 +120,11 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     except ExchangeProblem as err:
         print(f"nngrade feedback: {err}", file=sys.stderr)
         return 1
-    print(
-        f"{len(released)} of them released to the exchange (students who submitted there "
-        "fetch them in the Assignment List)"
-    )
+    if released:
+        print(
+            f"{len(released)} of them released to the exchange (students who submitted there "
+            "fetch them in the Assignment List)"
+        )
     return 0
 
 
