@@ -30,10 +30,11 @@ c.CourseDirectory.feedback_directory = "autograder/course/feedback"
 # /srv/nbgrader/exchange. `make lab` writes mywork/nbgrader_config.py pointing students here.
 c.Exchange.root = str(REPO_ROOT / "autograder" / "course" / "exchange")
 
-# nngrade (autograder/nngrade): grading limits and parallelism; every value has a CLI flag.
+# nngrade (autograder/nngrade): parallelism and executor; every value has a CLI flag.
 c.NNGrade.jobs = 2  # worker processes (each grades one notebook at a time, one BLAS thread)
-c.NNGrade.cell_timeout = 30  # seconds per cell, then the cell is interrupted and grading goes on
-c.NNGrade.total_timeout = 900  # seconds per notebook
-c.NNGrade.memory_mb = 2048  # address-space limit of a grading kernel
+# Grading limits: the defaults are set once, in nngrade.grading.results.Limits (cell_timeout:
+# seconds per cell, then the cell is interrupted and grading goes on; total_timeout: seconds per
+# notebook; memory_mb: address-space limit of a grading kernel). Override one here, e.g.
+# c.NNGrade.cell_timeout = 60, or with --cell-timeout / --total-timeout / --memory-mb.
 c.NNGrade.executor = ""  # "" = "isolated" (sandbox) when available, else "inkernel"
 c.NNGrade.reports_directory = str(REPO_ROOT / "autograder" / "course" / "reports")

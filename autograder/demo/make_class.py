@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import simulate as sim
-from nngrade.grading.prepare import clear_solution
+from nngrade.grading.markers import clear_solution
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

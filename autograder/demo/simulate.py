@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
-from nngrade.grading.prepare import is_test_cell, nbgrader_meta, strip_hidden
+from nngrade.grading.markers import strip_hidden
+from nngrade.grading.prepare import is_test_cell, nbgrader_meta
 
 Mutation = Callable[[nbformat.NotebookNode], nbformat.NotebookNode]
 

@@ -26,14 +26,24 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    """Generate release/ from source/, check leaks, and publish it in nbgrader's exchange."""
+    """Generate release/ from source/ (every assignment unless named), check leaks, publish it
+    in nbgrader's exchange."""
     from nngrade.commands.release import ReleaseError, available_assignments, generate_release
     from nngrade.exchange import ExchangeProblem, release_assignments
 
     settings = _settings(args)
     names = args.assignments or available_assignments(settings.root)
+    if not names:
+        print(f"nngrade release: no assignment folders in {settings.source}", file=sys.stderr)
+        return 1
     try:
-        written = generate_release(names, settings.release, root=settings.root)
+        written = generate_release(
+            names,
+            settings.release,
+            root=settings.root,
+            config_dir=settings.config_dir,
+            markers=settings.markers,
+        )
     except ReleaseError as err:
         print(f"nngrade release: {err}", file=sys.stderr)
         return 1

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import nbformat
 from adv_master import DOUBLE, NOISE, SOFTMAX
-from nngrade.grading.prepare import is_test_cell, nbgrader_meta, strip_hidden
+from nngrade.grading.markers import strip_hidden
+from nngrade.grading.prepare import is_test_cell, nbgrader_meta
 from simulate import reference
 
 CORRECT = "\n\n".join(

@@ -1,22 +1,23 @@
 """helpers/ must never contain the solution of anything a student is graded on.
 
-Every substantial line between `### BEGIN SOLUTION` and `### END SOLUTION` in the master
-notebooks is looked for in the helpers package, and no graded function name may be defined there.
+Every secret line of a solution region (`### BEGIN SOLUTION` ... `### END SOLUTION`) in the
+master notebooks is looked for in the helpers package (comments aside), and no graded function
+name may be defined there.
 """
 
 import ast
-import re
 from pathlib import Path
 
 import nbformat
+from nngrade.grading.markers import MIN_SECRET_CHARS, SOLUTION, flat, secret_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 HELPERS = ROOT / "helpers"
-TRIVIAL = re.compile(r"^(return\b.{0,12}|pass|else:|try:|except.*:|#.*|[\w, ]+ = [\w.]+\(\)?)$")
 
 
-def _normalise(line: str) -> str:
-    return re.sub(r"\s+", "", line.split("#")[0])
+def _code(line: str) -> str:
+    """A line without its comment and whitespace."""
+    return flat(line.split("#")[0])
 
 
 def _solution_cells() -> list[tuple[Path, str]]:
@@ -30,19 +31,14 @@ def _solution_cells() -> list[tuple[Path, str]]:
 
 
 def _solution_lines() -> dict[str, tuple[Path, str]]:
+    """The secret lines of the masters' solutions (the one definition, nngrade's markers.py)."""
     lines = {}
-    for path, source in _solution_cells():
-        inside = False
-        for raw in source.splitlines():
-            if "BEGIN SOLUTION" in raw:
-                inside = True
-            elif "END SOLUTION" in raw:
-                inside = False
-            elif inside:
-                stripped = raw.strip()
-                key = _normalise(stripped)
-                if len(key) >= 20 and not TRIVIAL.match(stripped):
-                    lines[key] = (path, stripped)
+    for path in sorted((ROOT / "source").rglob("*.ipynb")):
+        sources = [c.source for c in nbformat.read(path, as_version=4).cells]
+        for line in secret_lines(sources, (SOLUTION,)).values():
+            code = _code(line)
+            if len(code) >= MIN_SECRET_CHARS:
+                lines[code] = (path, line)
     return lines
 
 
@@ -67,7 +63,7 @@ def test_no_solution_line_appears_in_helpers():
     found = []
     for path, text in _helper_sources().items():
         for raw in text.splitlines():
-            key = _normalise(raw)
+            key = _code(raw)
             if key in solutions:
                 nb, line = solutions[key]
                 found.append(f"{path.relative_to(ROOT)}: '{line}' (solution in {nb.name})")

@@ -9,7 +9,6 @@ same as when they are graded alone (test_honest_students_alone).
 from __future__ import annotations
 
 import csv
-import html
 import io
 import os
 import sqlite3
@@ -24,7 +23,7 @@ from adv_master import ASSIGNMENT, master
 from attacks import ATTACKS, Attack
 from harness import LIMITS, leftover_processes, make_course, new_token
 from nngrade import cli
-from nngrade.commands.feedback import hidden_secrets
+from nngrade.commands.feedback import hidden_secrets, page_text
 from nngrade.sandbox.isolated import grade_notebook
 from nngrade.sandbox.launcher import detect
 from simulate import reference, replace_in
@@ -155,7 +154,7 @@ def test_nngrade_autograde_class_of_attackers():
             (p.parent.name, line)
             for p in pages
             for line in secrets
-            if line in html.unescape(p.read_text())
+            if line in page_text(p.read_text())
         ]
         assert leaked == []
     finally:

@@ -14,7 +14,9 @@ import zipfile
 
 import pytest
 from nngrade.cli import main
+from nngrade.commands.feedback import page_text
 from nngrade.grading.executors import available
+from nngrade.grading.results import HIDDEN_NOT_RUN
 from nngrade_support import CLASS, HIDDEN_SECRETS, make_course, sim, submit_class, tiny_master
 
 pytestmark = pytest.mark.slow
@@ -85,7 +87,7 @@ def test_feedback_shows_messages_but_no_hidden_code(course):
     }
     assert set(pages) == set(CLASS) | {"frank", "gina"}
     for page in pages.values():
-        text = html.unescape(page)
+        text = page_text(page)
         for secret in HIDDEN_SECRETS:
             assert secret not in text
     assert "increment(n) should return n + 1" in html.unescape(pages["erin"])
@@ -136,7 +138,7 @@ def test_check_release_only_runs_visible_tests(course, capsys):
     code = run(config, "check", "tiny", str(bug), "--json", "--release-only")
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["score"] == data["max_score"]  # hidden bug not caught
-    assert any("hidden tests were not run" in n for n in data["notes"])
+    assert HIDDEN_NOT_RUN in data["notes"]
 
 
 def test_check_broken_notebook_exits_non_zero(course, capsys):

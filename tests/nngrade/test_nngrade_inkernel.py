@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 from nngrade.grading.inkernel import grade_notebook
-from nngrade.grading.results import Limits
+from nngrade.grading.results import HIDDEN_NOT_RUN, Limits
 from nngrade_support import sim, tiny_master
 
 pytestmark = pytest.mark.slow
@@ -66,4 +66,4 @@ def test_hidden_false_runs_only_visible_parts(tmp_path, master_path):
         submission, master_path, assignment="tiny", limits=Limits(), hidden=False
     )
     assert report.score == report.max_score  # the bug is caught only by a hidden test
-    assert any("hidden tests were not run" in note for note in report.notes)
+    assert HIDDEN_NOT_RUN in report.notes

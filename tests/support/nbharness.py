@@ -23,11 +23,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import nbformat
+from nngrade.grading.markers import strip_hidden
 
-HIDDEN_BLOCK = re.compile(
-    r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?",
-    re.DOTALL | re.MULTILINE,
-)
 MAGIC_LINE = re.compile(r"^[ \t]*[%!].*$", re.MULTILINE)
 
 Variant = Mapping[str, "str | Callable[..., Any] | Any"]
@@ -94,7 +91,7 @@ class NotebookHarness:
         for cell in self.notebook.cells:
             if is_test_cell(cell):
                 grade_id = _nbgrader(cell).get("grade_id") or f"cell-{len(self.test_sources)}"
-                source = cell.source if hidden else HIDDEN_BLOCK.sub("", cell.source)
+                source = cell.source if hidden else strip_hidden(cell.source)
                 self.test_sources[grade_id] = python_source(source)
                 self.max_points[grade_id] = float(_nbgrader(cell).get("points", 0) or 0)
         self._namespace: dict[str, Any] | None = None

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from nngrade.grading import executors, records
 from nngrade.grading.config import Settings
+from nngrade.grading.markers import DEFAULT, Markers
 from nngrade.grading.results import (
     GRADER_FAULT,
     GradeReport,
@@ -219,10 +220,21 @@ def run(
                     if stop():
                         summary.not_attempted = [f"{t.student}/{t.notebook}" for t in tasks[index:]]
                         break
-                    finish(task, grade_task(task, assignment, settings.limits, executor))
+                    finish(
+                        task,
+                        grade_task(task, assignment, settings.limits, executor, settings.markers),
+                    )
             else:
                 pool, left = _run_pool(
-                    pool, tasks, assignment, settings.limits, executor, jobs, finish, stop
+                    pool,
+                    tasks,
+                    assignment,
+                    settings.limits,
+                    executor,
+                    jobs,
+                    finish,
+                    stop,
+                    settings.markers,
                 )
                 summary.not_attempted = [f"{t.student}/{t.notebook}" for t in left]
         except KeyboardInterrupt:
@@ -244,6 +256,7 @@ def _run_pool(
     jobs: int,
     finish: Callable[[Task, GradeReport], None],
     stop: Callable[[], bool],
+    markers: Markers = DEFAULT,
 ) -> tuple[ProcessPoolExecutor, list[Task]]:
     """At most `jobs` tasks in flight; results handled as they arrive.
 
@@ -254,7 +267,7 @@ def _run_pool(
     while queue or pending:
         while queue and len(pending) < jobs and not stop():
             task = queue.pop(0)
-            pending[pool.submit(grade_task, task, assignment, limits, executor)] = task
+            pending[pool.submit(grade_task, task, assignment, limits, executor, markers)] = task
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in done:
             task = pending.pop(future)

@@ -6,7 +6,12 @@ from pathlib import Path
 
 from nngrade.grading import executors
 from nngrade.grading.config import Settings
-from nngrade.grading.results import GradeReport, GraderFault, grader_fault_report
+from nngrade.grading.results import (
+    HIDDEN_NOT_RUN,
+    GradeReport,
+    GraderFault,
+    grader_fault_report,
+)
 
 
 def _pick(folder: Path, notebook: Path) -> Path | None:
@@ -38,10 +43,15 @@ def check(
     executor = settings.executor or executors.default_name()
     try:
         report = executors.get(executor)(
-            notebook, master, assignment=assignment, limits=settings.limits, hidden=hidden
+            notebook,
+            master,
+            assignment=assignment,
+            limits=settings.limits,
+            hidden=hidden,
+            markers=settings.markers,
         )
     except GraderFault as fault:  # the grader's environment, not the notebook
         return grader_fault_report(assignment, None, fault)
-    if not hidden and not any("hidden tests were not run" in n for n in report.notes):
-        report.notes.append("hidden tests were not run (no master copy): visible tests only")
+    if not hidden and HIDDEN_NOT_RUN not in report.notes:
+        report.notes.append(HIDDEN_NOT_RUN)
     return report

@@ -8,22 +8,18 @@ from pathlib import Path
 from nngrade.grading import records
 from nngrade.grading.config import Settings
 from nngrade.grading.gradebook import open_gradebook, scores
-from nngrade.grading.prepare import is_test_cell, nbgrader_meta, read_master
+from nngrade.grading.prepare import master_tests
 
 
-def _test_columns(settings: Settings, assignment: str) -> list[tuple[str, float]]:
-    columns = []
-    for path in settings.masters(assignment):
-        for cell in read_master(path).cells:
-            if is_test_cell(cell):
-                meta = nbgrader_meta(cell)
-                columns.append((meta["grade_id"], float(meta.get("points") or 0)))
-    return columns
+def score_columns(settings: Settings, assignment: str) -> list[tuple[str, float]]:
+    """(grade id, points) of every test of the assignment, in the masters' order."""
+    tests = master_tests(settings.masters(assignment), settings.markers)
+    return [(test.grade_id, test.points) for test in tests]
 
 
 def export_csv(settings: Settings, assignment: str, target: Path, *, canvas: bool = False) -> int:
     """Write one row per student; returns the number of rows."""
-    columns = _test_columns(settings, assignment)
+    columns = score_columns(settings, assignment)
     max_total = sum(points for _, points in columns)
     status = {
         student: (

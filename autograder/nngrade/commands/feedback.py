@@ -8,38 +8,48 @@ whose messages were sanitised. A final check refuses to write a page quoting any
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import nbformat
 
 from nngrade.grading import records
 from nngrade.grading.config import Settings
-from nngrade.grading.prepare import hidden_lines, read_master, strip_hidden
+from nngrade.grading.markers import (
+    DEFAULT,
+    HIDDEN,
+    Markers,
+    flat,
+    notebook_sources,
+    quoted_secrets,
+    secret_lines,
+)
 
-MIN_SECRET = 10  # hidden lines shorter than this are too generic to be a leak ("else:")
+TAG = re.compile(r"<[^>]*>")
 
 
 class LeakError(RuntimeError):
     """A page would have contained a line of a hidden test (a grader bug: nothing is written)."""
 
 
-def hidden_secrets(masters: list[Path]) -> list[str]:
-    """Substantial lines of the hidden test blocks that appear nowhere else in the masters."""
-    lines: set[str] = set()
-    public: set[str] = set()
-    for path in masters:
-        for cell in read_master(path).cells:
-            lines.update(h for h in hidden_lines(cell.source) if len(h) >= MIN_SECRET)
-            public.update(line.strip() for line in strip_hidden(cell.source).splitlines())
-    return sorted(lines - public)
+def hidden_secrets(masters: list[Path], markers: Markers = DEFAULT) -> list[str]:
+    """The secret lines of the masters' hidden tests (the one definition in markers.py)."""
+    return sorted(secret_lines(notebook_sources(masters), (HIDDEN,), markers).values())
+
+
+def page_text(page: str) -> str:
+    """What a reader of an HTML page sees: tags removed (code is highlighted token by token,
+    so a line of code is never one string in the HTML), entities decoded."""
+    return html.unescape(TAG.sub("", page))
 
 
 def assert_no_leak(text: str, secrets: list[str], where: str) -> None:
-    """Raise LeakError if `text` (HTML or JSON) quotes a hidden test line."""
-    plain = html.unescape(text)
-    for line in secrets:
-        if line in plain or html.escape(line) in text:
-            raise LeakError(f"{where} would show hidden test code: {line[:40]}...")
+    """Raise LeakError if `text` (HTML or JSON) quotes a hidden test line, whitespace aside."""
+    by_key = {flat(line): line for line in secrets}
+    for plain in (text, page_text(text)):
+        quoted = quoted_secrets(plain, by_key)
+        if quoted:
+            raise LeakError(f"{where} would show hidden test code: {quoted[0][:40]}...")
 
 
 def _score_table(data: list[dict]) -> str:
@@ -111,7 +121,7 @@ def _render(notebook: Path) -> str:
 
 def write_feedback(settings: Settings, assignment: str) -> list[Path]:
     """Write feedback/<student>/<assignment>/<assignment>.html for every graded student."""
-    secrets = hidden_secrets(settings.masters(assignment))
+    secrets = hidden_secrets(settings.masters(assignment), settings.markers)
     pages = []
     for student, data in sorted(records.all_records(settings.autograded, assignment).items()):
         header = summary_html(student, assignment, data)

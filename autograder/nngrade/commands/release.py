@@ -8,7 +8,6 @@ compare a fresh release with the committed one.
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
@@ -18,22 +17,22 @@ from pathlib import Path
 
 import nbformat
 
+from nngrade.grading.markers import (
+    CODE_STUB,
+    DEFAULT,
+    HIDDEN,
+    SOLUTION,
+    TEXT_STUB,
+    Markers,
+    flat,
+    region_lines,
+    secret_lines,
+)
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CONFIG_DIR = REPO_ROOT / "autograder"  # holds nbgrader_config.py, which nbgrader reads from cwd
-ASSIGNMENTS = ("lab1_perceptron_gd", "lab2_softmax_backprop", "hw4_mlp")
-MARKERS = (
-    "BEGIN SOLUTION",
-    "END SOLUTION",
-    "BEGIN HIDDEN TESTS",
-    "END HIDDEN TESTS",
-    "BEGIN MARK SCHEME",
-    "END MARK SCHEME",
-)
-MIN_LEAK_CHARS = 20  # shorter lines (`return y`, `else:`) are too generic to call a leak
 # Where `generate_release` keeps work a student saved in release/ before replacing it.
 RESCUE = Path("mywork") / "saved-from-release"
-CODE_STUB = "raise NotImplementedError()"  # nbgrader's ClearSolutions stubs, in every answer
-TEXT_STUB = "YOUR ANSWER HERE"
 SKIPPED = {".ipynb_checkpoints", "__pycache__"}
 
 
@@ -42,8 +41,11 @@ class ReleaseError(RuntimeError):
 
 
 def available_assignments(root: Path = REPO_ROOT) -> list[str]:
-    """The course's assignments that have a master copy in root/source/."""
-    return [name for name in ASSIGNMENTS if (root / "source" / name).is_dir()]
+    """Every assignment with a master copy: the folders of root/source/ holding a notebook."""
+    source = root / "source"
+    if not source.is_dir():
+        return []
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
 def generate_release(
@@ -51,11 +53,15 @@ def generate_release(
     output_dir: str | Path | None = None,
     *,
     root: Path = REPO_ROOT,
+    config_dir: Path = CONFIG_DIR,
+    markers: Markers = DEFAULT,
     database: bool = False,
     timeout: float = 300,
 ) -> list[Path]:
     """Run nbgrader generate_assignment for `assignments` into `output_dir`/<assignment>/.
 
+    nbgrader runs in `config_dir`, so it reads that course's nbgrader_config.py; `markers` are
+    the same course's delimiters, for the leak check. No names: every assignment in source/.
     Each assignment's output folder is replaced, so no stale file survives. With
     `database=True` nbgrader also records the assignment in the course gradebook (needed
     before `nbgrader autograde`). Returns the generated notebooks; raises ReleaseError if
@@ -77,11 +83,20 @@ def generate_release(
                     file=sys.stderr,
                 )
             shutil.rmtree(target)
-        _run_nbgrader(name, root=root, release_dir=output, database=database, timeout=timeout)
+        _run_nbgrader(
+            name,
+            root=root,
+            release_dir=output,
+            config_dir=config_dir,
+            database=database,
+            timeout=timeout,
+        )
         generated = sorted(target.glob("*.ipynb"))
         if not generated:
             raise ReleaseError(f"nbgrader produced no notebook for {name!r} in {target}")
-        leaks = [leak for path in generated for leak in find_leaks(master_dir / path.name, path)]
+        leaks = [
+            leak for path in generated for leak in find_leaks(master_dir / path.name, path, markers)
+        ]
         if leaks:
             raise ReleaseError(f"release of {name!r} leaks:\n" + "\n".join(leaks))
         notebooks += generated
@@ -98,7 +113,7 @@ def holds_student_work(path: Path) -> bool:
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
             return True
         if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
-            stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
+            stub = CODE_STUB[-1] if cell.cell_type == "code" else TEXT_STUB[0]  # as released
             if stub not in cell.source:
                 return True
     return False
@@ -133,7 +148,7 @@ def rescue_student_work(
 
 
 def _run_nbgrader(
-    name: str, *, root: Path, release_dir: Path, database: bool, timeout: float
+    name: str, *, root: Path, release_dir: Path, config_dir: Path, database: bool, timeout: float
 ) -> None:
     args = [
         sys.executable,
@@ -149,7 +164,7 @@ def _run_nbgrader(
         if not database:
             args += ["--no-db", f"--CourseDirectory.db_url=sqlite:///{scratch}/gradebook.db"]
         done = subprocess.run(
-            args, cwd=CONFIG_DIR, capture_output=True, text=True, timeout=timeout, check=False
+            args, cwd=config_dir, capture_output=True, text=True, timeout=timeout, check=False
         )
     if done.returncode != 0:
         raise ReleaseError(
@@ -159,63 +174,24 @@ def _run_nbgrader(
 
 
 # -- leak checks ------------------------------------------------------------------------------
-def _blocks(source: str, begin: str, end: str) -> tuple[list[str], list[str]]:
-    """Split a cell's lines into those inside begin/end blocks and those outside."""
-    inside, outside, within = [], [], False
-    for line in source.splitlines():
-        if begin in line:
-            within = True
-        elif end in line:
-            within = False
-        elif within:
-            inside.append(line)
-        else:
-            outside.append(line)
-    return inside, outside
-
-
-def _key(line: str) -> str:
-    return re.sub(r"\s+", "", line)
-
-
-def secret_lines(master: nbformat.NotebookNode) -> dict[str, str]:
-    """Substantial solution and hidden-test lines of a master notebook, keyed by normalised text.
-
-    A line that also appears outside every solution/hidden block (a function signature, a
-    shared import) is not secret.
-    """
-    secret: dict[str, str] = {}
-    public: set[str] = set()
-    for cell in master.cells:
-        text = cell.source
-        for begin, end, kind in (
-            ("BEGIN SOLUTION", "END SOLUTION", "solution"),
-            ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "hidden test"),
-        ):
-            inside, text_lines = _blocks(text, begin, end)
-            text = "\n".join(text_lines)
-            for line in inside:
-                key = _key(line)
-                if len(key) >= MIN_LEAK_CHARS and not line.strip().startswith("#"):
-                    secret.setdefault(key, f"{kind} line '{line.strip()}'")
-        public |= {_key(line) for line in text.splitlines()}
-    return {key: what for key, what in secret.items() if key not in public}
-
-
-def find_leaks(master_path: str | Path, release_path: str | Path) -> list[str]:
+def find_leaks(
+    master_path: str | Path, release_path: str | Path, markers: Markers = DEFAULT
+) -> list[str]:
     """Everything in a release notebook a student must not see: markers, secrets, outputs."""
     master = nbformat.read(master_path, as_version=4)
     release = nbformat.read(release_path, as_version=4)
-    secrets = secret_lines(master)
+    secrets = secret_lines((c.source for c in master.cells), (SOLUTION, HIDDEN), markers)
+    hidden = {flat(line) for c in master.cells for line in region_lines(c.source, HIDDEN, markers)}
     where = Path(release_path).name
     leaks = []
     for index, cell in enumerate(release.cells):
-        for marker in MARKERS:
+        for marker in markers.all():
             if marker in cell.source:
-                leaks.append(f"{where} cell {index}: marker '### {marker}'")
+                leaks.append(f"{where} cell {index}: marker '{marker}'")
         for line in cell.source.splitlines():
-            if _key(line) in secrets:
-                leaks.append(f"{where} cell {index}: {secrets[_key(line)]}")
+            if flat(line) in secrets:
+                kind = "hidden test" if flat(line) in hidden else "solution"
+                leaks.append(f"{where} cell {index}: {kind} line '{line.strip()}'")
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
             leaks.append(f"{where} cell {index}: outputs are not cleared")
     return leaks

@@ -9,7 +9,7 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from nngrade.commands.export import _test_columns
+from nngrade.commands.export import score_columns
 from nngrade.commands.feedback import assert_no_leak, hidden_secrets
 from nngrade.grading import records
 from nngrade.grading.config import Settings
@@ -36,7 +36,7 @@ def _histogram(totals: list[float], max_total: float) -> str:
 
 def class_summary(settings: Settings, assignment: str) -> dict:
     """Numbers behind the report (also used by `make demo`'s summary table)."""
-    columns = _test_columns(settings, assignment)
+    columns = score_columns(settings, assignment)
     all_data = records.all_records(settings.autograded, assignment)
     graded = {s: d for s, d in all_data.items() if all(r["status"] == "graded" for r in d)}
     failed = {s: d for s, d in all_data.items() if s not in graded}
@@ -101,7 +101,9 @@ def write_report(settings: Settings, assignment: str, target: Path | None = None
         parts.append(f"<tr><td>{esc(student)}</td><td>{esc(reason)}</td></tr>")
     parts.append("</table></body></html>")
     page = "\n".join(parts)
-    assert_no_leak(page, hidden_secrets(settings.masters(assignment)), "class report")
+    assert_no_leak(
+        page, hidden_secrets(settings.masters(assignment), settings.markers), "class report"
+    )
     target = target or settings.reports / f"{assignment}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(page, encoding="utf-8")

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nngrade.grading.markers import DEFAULT, Markers
 from nngrade.grading.results import Limits
 
 PACKAGE_COURSE = Path(__file__).resolve().parents[2]  # autograder/ in the repository
@@ -34,6 +35,7 @@ class Settings:
     jobs: int = 2
     executor: str = ""  # "" = the registry's default
     limits: Limits = field(default_factory=Limits)
+    markers: Markers = DEFAULT  # solution / hidden-test delimiters (nbgrader's Clear* config)
 
     def masters(self, assignment: str) -> list[Path]:
         """Master notebooks of an assignment (source/<a>/*.ipynb)."""
@@ -74,12 +76,7 @@ def load(course: Path | None = None, **overrides) -> Settings:
             return default
         return Path(value) if Path(value).is_absolute() else root / value
 
-    limits = Limits(
-        cell_timeout=float(ng.get("cell_timeout", 30)),
-        total_timeout=float(ng.get("total_timeout", 900)),
-        memory_mb=int(ng.get("memory_mb", 2048)),
-        allow_degraded=bool(ng.get("allow_degraded", False)),
-    )
+    limits = Limits.from_config(ng)
     settings = Settings(
         root=root,
         config_dir=course,
@@ -95,11 +92,12 @@ def load(course: Path | None = None, **overrides) -> Settings:
         jobs=int(ng.get("jobs", 2)),
         executor=str(ng.get("executor", "")),
         limits=limits,
+        markers=Markers.from_config(cfg),
     )
     for key, value in overrides.items():
         if value is None:
             continue
-        if key in ("cell_timeout", "total_timeout", "memory_mb", "allow_degraded"):
+        if key in Limits.CONFIGURABLE:
             setattr(settings.limits, key, type(getattr(settings.limits, key))(value))
         else:
             setattr(settings, key, value)

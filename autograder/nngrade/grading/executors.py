@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from nngrade.grading.markers import DEFAULT, Markers
 from nngrade.grading.results import GradeReport, Limits
 
 
@@ -28,16 +29,12 @@ class Executor(Protocol):
         hidden: bool = True,
         student: str | None = None,
         new_in_master: frozenset[str] = frozenset(),
+        markers: Markers = DEFAULT,
     ) -> GradeReport:
         """Grade one submission; a fault of the grader raises `GraderFault` (never a grade)."""
 
 
 _MODULES = {"inkernel": "nngrade.grading.inkernel", "isolated": "nngrade.sandbox.isolated"}
-
-
-def names() -> list[str]:
-    """Executor names known to the registry (whether or not importable)."""
-    return list(_MODULES)
 
 
 def available(name: str) -> bool:
@@ -50,7 +47,7 @@ def available(name: str) -> bool:
 
 
 def default_name() -> str:
-    """The isolated executor once it exists, otherwise the in-kernel one."""
+    """The isolated executor when it can be imported, otherwise the in-kernel one."""
     return "isolated" if available("isolated") else "inkernel"
 
 

@@ -21,9 +21,10 @@ import nbformat
 from jupyter_core.utils import ensure_async
 
 from nngrade.grading import faults
-from nngrade.grading.prepare import Prepared, SubmissionError, prepare, strip_hidden
+from nngrade.grading.markers import DEFAULT, Markers, strip_hidden
+from nngrade.grading.prepare import Prepared, SubmissionError, prepare
 from nngrade.grading.redact import outcome_for, redact
-from nngrade.grading.results import GradeReport, Limits, TestOutcome
+from nngrade.grading.results import HIDDEN_NOT_RUN, GradeReport, Limits, TestOutcome
 from nngrade.grading.worker import ONE_THREAD
 
 PROBE_TIMEOUT = 10.0  # seconds a kernel gets to answer after an interrupt
@@ -189,8 +190,9 @@ def grade_notebook(
     hidden: bool = True,
     student: str | None = None,
     new_in_master: frozenset[str] = frozenset(),
+    markers: Markers = DEFAULT,
 ) -> GradeReport:
-    """Grade one submitted notebook against its master copy (contract in CONTRACTS.md).
+    """Grade one submitted notebook against its master copy (the `executors.Executor` call).
 
     Raises `GraderFault` when the kernel does not start or the master's set-up cannot import
     a package: those are faults of the grading environment, never the student's grade.
@@ -198,7 +200,12 @@ def grade_notebook(
     submission, master = Path(submission), Path(master)
     try:
         prepared = prepare(
-            submission, master, assignment=assignment, limits=limits, new_in_master=new_in_master
+            submission,
+            master,
+            assignment=assignment,
+            limits=limits,
+            new_in_master=new_in_master,
+            markers=markers,
         )
     except SubmissionError as err:
         return GradeReport(assignment, student, "could-not-grade", str(err), [], None)
@@ -207,8 +214,8 @@ def grade_notebook(
             if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") in {
                 t.grade_id for t in prepared.tests
             }:
-                cell.source = strip_hidden(cell.source)
-        prepared.notes.append("hidden tests were not run (no master copy): visible tests only")
+                cell.source = strip_hidden(cell.source, markers)
+        prepared.notes.append(HIDDEN_NOT_RUN)
     run = execute(prepared, master, limits)
     if run.start_error:
         raise faults.kernel_did_not_start(run.start_error)

@@ -10,23 +10,14 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+from nngrade.grading import markers as mk
+from nngrade.grading.markers import DEFAULT, Markers
 from nngrade.grading.results import Limits
-
-HIDDEN_BLOCK = re.compile(
-    r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*(\n|$)",
-    re.DOTALL | re.MULTILINE,
-)
-SOLUTION_BLOCK = re.compile(
-    r"^([ \t]*)### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*",
-    re.DOTALL | re.MULTILINE,
-)
-HIDDEN_PLACEHOLDER = "# (hidden tests were run here; only their messages are shown)"
 
 
 class SubmissionError(Exception):
@@ -43,7 +34,7 @@ class TestCell:
     points: float
     hidden: bool
     visible_source: str  # the cell as students see it (hidden block replaced by a comment)
-    hidden_lines: list[str]  # stripped, non-empty lines of the hidden block(s)
+    hidden_lines: list[str]  # the secret lines of its hidden block(s) (see markers.py)
 
 
 @dataclass
@@ -72,50 +63,23 @@ def is_locked(cell: dict) -> bool:
     return bool(meta.get("locked")) or is_test_cell(cell)
 
 
-def hidden_lines(source: str) -> list[str]:
-    """Stripped, non-empty lines inside the hidden-tests blocks of a cell's source."""
-    lines: list[str] = []
-    for block in HIDDEN_BLOCK.finditer(source):
-        for line in block.group(0).splitlines():
-            text = line.strip()
-            if text and "HIDDEN TESTS" not in text:
-                lines.append(text)
-    return lines
+def unanswered(cell: dict, markers: Markers = DEFAULT) -> str:
+    """An answer cell as released (nbgrader's ClearSolutions): never the master's answer.
 
-
-def visible_source(source: str) -> str:
-    """The cell source with hidden-test blocks replaced by a placeholder comment."""
-    return HIDDEN_BLOCK.sub(HIDDEN_PLACEHOLDER + "\n", source).rstrip() + "\n"
-
-
-def strip_hidden(source: str) -> str:
-    """The cell source with hidden-test blocks removed (the release version of a test cell)."""
-    return HIDDEN_BLOCK.sub("", source)
-
-
-def clear_solution(source: str) -> str:
-    """The cell source with solution blocks replaced the way nbgrader's release does."""
-    return SOLUTION_BLOCK.sub(
-        lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()", source
+    Code keeps what surrounds the solution markers; a cell without markers is replaced whole,
+    and so is every markdown answer without markers (a written answer graded by hand).
+    """
+    return mk.clear_solution(
+        cell.get("source", ""),
+        markers,
+        solution_cell=True,
+        markdown=cell.get("cell_type") != "code",
     )
 
 
-def unanswered(cell: dict) -> str:
-    """An answer cell as released (nbgrader's ClearSolutions): never the master's answer.
-
-    Code keeps what surrounds the solution markers; a cell without markers, and every
-    markdown answer (a written answer graded by hand), is replaced whole.
-    """
-    source = cell.get("source", "")
-    if cell.get("cell_type") == "code":
-        if SOLUTION_BLOCK.search(source):
-            return clear_solution(source)
-        return "# YOUR CODE HERE\nraise NotImplementedError()"
-    return "YOUR ANSWER HERE"
-
-
-def test_cells(master: nbformat.NotebookNode) -> list[TestCell]:
-    """The autograded test cells of a master notebook, in order."""
+def test_cells(master: nbformat.NotebookNode, markers: Markers = DEFAULT) -> list[TestCell]:
+    """The autograded test cells of a master notebook, in order (the one list of them)."""
+    secrets = mk.secret_lines((cell.source for cell in master.cells), (mk.HIDDEN,), markers)
     tests = []
     for cell in master.cells:
         if is_test_cell(cell):
@@ -124,12 +88,21 @@ def test_cells(master: nbformat.NotebookNode) -> list[TestCell]:
                 TestCell(
                     grade_id=meta["grade_id"],
                     points=float(meta.get("points") or 0),
-                    hidden=bool(HIDDEN_BLOCK.search(cell.source)),
-                    visible_source=visible_source(cell.source),
-                    hidden_lines=hidden_lines(cell.source),
+                    hidden=mk.has_hidden(cell.source, markers),
+                    visible_source=mk.visible_source(cell.source, markers),
+                    hidden_lines=[
+                        line
+                        for line in mk.region_lines(cell.source, mk.HIDDEN, markers)
+                        if mk.flat(line) in secrets
+                    ],
                 )
             )
     return tests
+
+
+def master_tests(paths: list[Path], markers: Markers = DEFAULT) -> list[TestCell]:
+    """The test cells of an assignment's master notebooks, notebook by notebook."""
+    return [test for path in paths for test in test_cells(read_master(path), markers)]
 
 
 def read_master(path: Path) -> nbformat.NotebookNode:
@@ -211,6 +184,7 @@ def repair(
     assignment: str,
     name: str,
     new_in_master: frozenset[str] | set[str] = frozenset(),
+    markers: Markers = DEFAULT,
 ) -> Prepared:
     """Merge a student notebook with its master: the student's answers, the master's tests.
 
@@ -259,7 +233,7 @@ def repair(
             if grade_id in placed:
                 duplicates.add(grade_id)
                 continue
-            if _edited(cell.get("source", ""), reference.source):
+            if _edited(cell.get("source", ""), reference.source, markers):
                 kind = "test" if is_test_cell(reference) else "locked"
                 notes.append(f"{kind} cell {grade_id} was edited; restored the master's version")
             merged.append(_from_master(reference))
@@ -276,15 +250,15 @@ def repair(
             f"cell {grade_id} appears more than once; graded the last copy of an answer, "
             "one copy of a test"
         )
-    _insert_missing(merged, master, master_order, placed, notes, set(new_in_master))
+    _insert_missing(merged, master, master_order, placed, notes, set(new_in_master), markers)
     nb = nbformat.v4.new_notebook(cells=merged, metadata=copy.deepcopy(master.metadata))
-    return Prepared(notebook=nb, tests=test_cells(master), notes=notes)
+    return Prepared(notebook=nb, tests=test_cells(master, markers), notes=notes)
 
 
-def _edited(source: str, master_source: str) -> bool:
+def _edited(source: str, master_source: str, markers: Markers) -> bool:
     """True when a student's copy differs from both the master and its release version."""
     ours = source.strip()
-    return ours not in (master_source.strip(), strip_hidden(master_source).strip())
+    return ours not in (master_source.strip(), mk.strip_hidden(master_source, markers).strip())
 
 
 GRADED_KEYS = ("grade", "grade_id", "locked", "points", "solution", "task")
@@ -342,6 +316,7 @@ def _insert_missing(
     placed: set[str],
     notes: list[str],
     new_in_master: set[str],
+    markers: Markers = DEFAULT,
 ) -> None:
     """Insert deleted master cells after the nearest preceding master cell that is present."""
     for position, grade_id in enumerate(master_order):
@@ -356,13 +331,13 @@ def _insert_missing(
                 + ("graded" if is_test_cell(reference) else "added")
             )
             if not is_locked(reference):
-                fresh.source = unanswered(reference)
+                fresh.source = unanswered(reference, markers)
         elif is_test_cell(reference):
             notes.append(f"test cell {grade_id} was deleted; restored from the master and graded")
         elif is_locked(reference):
             notes.append(f"locked cell {grade_id} was deleted; restored from the master")
         else:
-            fresh.source = unanswered(reference)
+            fresh.source = unanswered(reference, markers)
             notes.append(f"answer cell {grade_id} was deleted; graded as unanswered")
         anchor = -1
         for previous in reversed(master_order[:position]):
@@ -383,6 +358,7 @@ def prepare(
     assignment: str,
     limits: Limits | None = None,
     new_in_master: frozenset[str] | set[str] = frozenset(),
+    markers: Markers = DEFAULT,
 ) -> Prepared:
     """Read `submission`, check it belongs to `master`, and return the notebook to execute."""
     limits = limits or Limits()
@@ -402,7 +378,12 @@ def prepare(
     if size_mb > 5:
         notes.append(f"{name} is {size_mb:.0f} MB (large outputs); outputs were cleared")
     prepared = repair(
-        nb, read_master(master), assignment=assignment, name=name, new_in_master=new_in_master
+        nb,
+        read_master(master),
+        assignment=assignment,
+        name=name,
+        new_in_master=new_in_master,
+        markers=markers,
     )
     prepared.notes[:0] = notes
     return prepared

@@ -12,20 +12,20 @@ import re
 
 import nbformat
 
+from nngrade.grading.markers import flat, quoted_secrets
 from nngrade.grading.prepare import TestCell
 from nngrade.grading.results import TestOutcome
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-FAILED_NAMES = {"AssertionError", "GradientCheckError", "ComparisonError"}
+FAILED_NAMES = {"AssertionError", "GradientCheckError"}
 MAX_TEXT_OUTPUT = 20_000  # characters kept of one text output in the graded copy
-MIN_LEAK_LEN = 6  # hidden lines shorter than this (")", "else:") carry nothing
 
 
 def sanitize(message: str, hidden_lines: list[str]) -> str:
-    """Drop every message line that quotes a line of hidden test code."""
-    secrets = [h for h in hidden_lines if len(h) >= MIN_LEAK_LEN]
+    """Drop every message line that quotes a secret line of hidden test code."""
+    secrets = {flat(line): line for line in hidden_lines}
     kept = [
-        line for line in ANSI.sub("", message).splitlines() if not any(s in line for s in secrets)
+        line for line in ANSI.sub("", message).splitlines() if not quoted_secrets(line, secrets)
     ]
     return "\n".join(kept).strip()
 

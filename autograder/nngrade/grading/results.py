@@ -1,9 +1,9 @@
-"""Grading results shared by every executor (the "Grading engine contract" in CONTRACTS.md)."""
+"""Grading results shared by every executor: per-test outcomes, the report, the limits."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover
     import nbformat
@@ -41,6 +41,14 @@ def grader_fault_report(assignment: str, student: str | None, fault: GraderFault
     report = GradeReport(assignment, student, GRADER_FAULT, str(fault))
     report.fix = fault.fix
     return report
+
+
+# The note of every grading that ran the visible tests only (no master copy, or --release-only);
+# `nngrade check` looks for this exact note, so it is worded here and nowhere else.
+HIDDEN_NOT_RUN = (
+    "hidden tests were not run (graded against the release copy, visible tests only): "
+    "this score is not final"
+)
 
 
 @dataclass
@@ -110,7 +118,18 @@ class GradeReport:
 
 @dataclass
 class Limits:
-    """Resource limits of one grading run (seconds, megabytes)."""
+    """Resource limits of one grading run (seconds, megabytes): the one place they are set.
+
+    The course's nbgrader_config.py may override those in CONFIGURABLE (`c.NNGrade.cell_timeout`,
+    ...), and so may the command-line flags; every default lives here.
+    """
+
+    CONFIGURABLE: ClassVar[tuple[str, ...]] = (
+        "cell_timeout",
+        "total_timeout",
+        "memory_mb",
+        "allow_degraded",
+    )
 
     cell_timeout: float = 30
     total_timeout: float = 900
@@ -119,3 +138,13 @@ class Limits:
     max_file_mb: int = 200
     network: bool = False
     allow_degraded: bool = False  # grade where the sandbox cannot isolate (--allow-degraded)
+
+    @classmethod
+    def from_config(cls, section) -> Limits:
+        """The defaults, overridden by what a config section (`c.NNGrade`) sets."""
+        limits = cls()
+        for name in cls.CONFIGURABLE:
+            if section and name in section:
+                kind = type(getattr(limits, name))
+                setattr(limits, name, kind(section[name]))
+        return limits

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nngrade.grading import executors
+from nngrade.grading.markers import DEFAULT, Markers
 from nngrade.grading.results import GradeReport, GraderFault, Limits, grader_fault_report
 
 ONE_THREAD = {
@@ -50,7 +51,9 @@ def warm_up(executor: str) -> int:
     return os.getpid()
 
 
-def grade_task(task: Task, assignment: str, limits: Limits, executor: str) -> GradeReport:
+def grade_task(
+    task: Task, assignment: str, limits: Limits, executor: str, markers: Markers = DEFAULT
+) -> GradeReport:
     """Grade one notebook; never raises.
 
     A fault of the submission becomes a could-not-grade report; a fault of the grader (its
@@ -70,6 +73,7 @@ def grade_task(task: Task, assignment: str, limits: Limits, executor: str) -> Gr
             hidden=True,
             student=task.student,
             new_in_master=task.new_in_master,
+            markers=markers,
         )
     except GraderFault as fault:
         return grader_fault_report(assignment, task.student, fault)

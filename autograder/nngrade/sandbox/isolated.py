@@ -24,15 +24,16 @@ import nbformat
 import numpy as np
 
 from nngrade.grading import faults
-from nngrade.grading.prepare import (
-    SubmissionError,
-    is_test_cell,
-    nbgrader_meta,
-    prepare,
-    strip_hidden,
-    visible_source,
+from nngrade.grading import markers as mk
+from nngrade.grading.markers import DEFAULT, Markers
+from nngrade.grading.prepare import SubmissionError, is_test_cell, nbgrader_meta, prepare
+from nngrade.grading.results import (
+    HIDDEN_NOT_RUN,
+    GradeReport,
+    GraderFault,
+    Limits,
+    TestOutcome,
 )
-from nngrade.grading.results import GradeReport, GraderFault, Limits, TestOutcome
 from nngrade.sandbox.launcher import CallTimeout, KernelDied, Sandbox, SandboxError
 from nngrade.sandbox.remote import Channel, StudentCodeError, TestNamespace, TestTimeout
 
@@ -63,6 +64,7 @@ def grade_notebook(
     hidden: bool = True,
     student: str | None = None,
     new_in_master: frozenset[str] = frozenset(),
+    markers: Markers = DEFAULT,
 ) -> GradeReport:
     """Grade one submission with student code sandboxed and test cells run by the grader.
 
@@ -73,14 +75,19 @@ def grade_notebook(
     submission, master = Path(submission), Path(master)
     try:
         prepared = prepare(
-            submission, master, assignment=assignment, limits=limits, new_in_master=new_in_master
+            submission,
+            master,
+            assignment=assignment,
+            limits=limits,
+            new_in_master=new_in_master,
+            markers=markers,
         )
     except SubmissionError as err:
         return GradeReport(assignment, student, "could-not-grade", str(err))
     master_nb = nbformat.read(str(master), as_version=4)
     notes = list(prepared.notes)
     if not hidden:
-        notes.append("hidden tests were not run (no master copy): this score is not final")
+        notes.append(HIDDEN_NOT_RUN)
     instructor: list[str] = []
     try:
         sandbox = Sandbox(limits, files=_seed_files(submission, master))
@@ -105,7 +112,7 @@ def grade_notebook(
             )
             log.warning("nngrade: %s", warning)
             instructor.append(f"sandbox warning: {warning}")
-        run = _Run(sandbox, limits, hidden, _trusted_base(master_nb))
+        run = _Run(sandbox, limits, hidden, _trusted_base(master_nb), markers)
         tests = run.grade(prepared.notebook)
         notes.extend(run.notes)
     finally:
@@ -181,8 +188,11 @@ def _without_magics(source: str) -> str:
 class _Run:
     """One pass over the merged notebook: student cells to the kernel, tests in the grader."""
 
-    def __init__(self, sandbox: Sandbox, limits: Limits, hidden: bool, base: dict) -> None:
+    def __init__(
+        self, sandbox: Sandbox, limits: Limits, hidden: bool, base: dict, markers: Markers
+    ) -> None:
         self.sandbox, self.limits, self.hidden = sandbox, limits, hidden
+        self.markers = markers
         self.channel = Channel(sandbox)
         self.namespace = TestNamespace(self.channel, base)
         self.deadline = time.monotonic() + limits.total_timeout
@@ -252,8 +262,8 @@ class _Run:
         meta = nbgrader_meta(cell)
         grade_id, points = meta["grade_id"], float(meta.get("points") or 0)
         master_source = cell.source
-        has_hidden = visible_source(master_source) != master_source.rstrip() + "\n"
-        source = master_source if self.hidden else strip_hidden(master_source)
+        has_hidden = mk.has_hidden(master_source, self.markers)
+        source = master_source if self.hidden else mk.strip_hidden(master_source, self.markers)
         self._check_stop()
         if self.stopped:
             result = _TestResult("not-run", self.stopped, "")
@@ -274,7 +284,7 @@ class _Run:
             if result.partial is not None and 0 <= result.partial <= points:
                 score = float(result.partial)
         if has_hidden:
-            cell.source = visible_source(master_source)
+            cell.source = mk.visible_source(master_source, self.markers)
         cell.outputs = _test_outputs(result)
         return TestOutcome(grade_id, score, points, result.status, result.message, has_hidden)
 
@@ -292,13 +302,15 @@ class _Run:
                 value = eval(last, self.namespace) if last is not None else None
         except StudentCodeError as err:
             message = str(err)
-            if _in_hidden_part(err, source):  # the message could spell out hidden inputs
+            if _in_hidden_part(
+                err, source, self.markers
+            ):  # the message could spell out hidden inputs
                 message = message.split(" raised ", 1)[0] + (
                     f" raised {_builtin_name(err)} on an input of the hidden tests"
                 )
             return _TestResult("error", message, self._printed(printed))
         except AssertionError as err:
-            message = str(err).strip() or _silent_assert(err, source, has_hidden)
+            message = str(err).strip() or _silent_assert(err, source, has_hidden, self.markers)
             return _TestResult("failed", message, self._printed(printed))
         except TestTimeout as err:
             message = (
@@ -316,7 +328,7 @@ class _Run:
             )
             return _TestResult("error", message, self._printed(printed))
         except Exception as err:
-            message = f"{type(err).__name__}: {err}" + _where(err, source, has_hidden)
+            message = f"{type(err).__name__}: {err}" + _where(err, source, has_hidden, self.markers)
             return _TestResult("error", message, self._printed(printed))
         partial = value if _is_number(value) else None
         return _TestResult("passed", "", self._printed(printed), partial)
@@ -353,20 +365,9 @@ def _line_of(err: BaseException) -> int | None:
     return line
 
 
-def _in_hidden_part(err: BaseException, source: str) -> bool:
+def _in_hidden_part(err: BaseException, source: str, markers: Markers) -> bool:
     """Did the error surface on a line of a hidden-tests block?"""
-    line = _line_of(err)
-    if line is None:
-        return False
-    inside = False
-    for number, text in enumerate(source.splitlines(), start=1):
-        if "### BEGIN HIDDEN TESTS" in text:
-            inside = True
-        elif "### END HIDDEN TESTS" in text:
-            inside = False
-        if number == line:
-            return inside
-    return False
+    return _line_of(err) in mk.hidden_line_numbers(source, markers)
 
 
 def _builtin_name(err: BaseException) -> str:
@@ -376,20 +377,20 @@ def _builtin_name(err: BaseException) -> str:
     return "an exception"
 
 
-def _where(err: BaseException, source: str, has_hidden: bool) -> str:
+def _where(err: BaseException, source: str, has_hidden: bool, markers: Markers) -> str:
     """' (test line N: code)' for visible test lines; nothing that would reveal hidden tests."""
     line = _line_of(err)
     if line is None:
         return ""
     lines = source.splitlines()
-    if has_hidden and "### BEGIN HIDDEN TESTS" in "\n".join(lines[:line]):
+    if has_hidden and line >= min(mk.hidden_line_numbers(source, markers), default=line + 1):
         return ""
     text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
     return f" (test line {line}: {text})" if text else ""
 
 
-def _silent_assert(err: AssertionError, source: str, has_hidden: bool) -> str:
-    where = _where(err, source, has_hidden)
+def _silent_assert(err: AssertionError, source: str, has_hidden: bool, markers: Markers) -> str:
+    where = _where(err, source, has_hidden, markers)
     if where:
         return "a check of this test failed" + where
     return "a hidden check of this test failed (it has no message)"
