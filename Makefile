@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # JupyterLab refuses to run as root unless told; students rarely are root, containers often are.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: test lint lab venv data release bench-data bench-mlp clean-venv book
+.PHONY: venv lint test lab data release demo book dev-setup bench-data bench-mlp bench-grading clean-venv
 
 venv: $(STAMP)
 
@@ -48,23 +48,31 @@ data: $(STAMP)
 bench-data: $(STAMP)
 	$(BIN)/python benchmarks/data_load.py
 
-# Student versions: nbgrader generate_assignment from source/ into release/, checked for leaks,
-# then published in nbgrader's exchange (students' copies in mywork/ are never touched).
+# Student versions: nbgrader generate_assignment from source/ into release/ (every assignment
+# unless named), checked for leaks, then published in nbgrader's exchange (students' copies in
+# mywork/ are never touched).
 release: $(STAMP)
-	$(BIN)/python -m nngrade.cli release
+	$(BIN)/nngrade release
 
 # MLP speed: numpy reference vs PyTorch CPU (if installed) vs scikit-learn, full MNIST.
 bench-mlp: $(STAMP)
 	$(BIN)/python benchmarks/mlp_speed.py
 
 # The instructor's workflow on a simulated class of HW 4 submissions (re-running is safe).
-.PHONY: demo bench-grading
 demo: $(STAMP)
 	$(BIN)/python autograder/demo/run_demo.py
 
 # Grading throughput: nngrade autograde --jobs 2 vs sequential nbgrader autograde (~10 min).
 bench-grading: $(STAMP)
 	$(BIN)/python benchmarks/grading_throughput.py
+
+# Developers, once per clone: nbdime becomes git's diff and merge driver for notebooks (the
+# drivers are named in .gitattributes; this defines them in this clone's .git/config, with the
+# venv's absolute paths so they work without activating it). Undo: nbdime config-git --disable.
+dev-setup: $(STAMP)
+	$(BIN)/nbdime config-git --enable
+	git config diff.jupyternotebook.command "$(abspath $(BIN))/git-nbdiffdriver diff"
+	git config merge.jupyternotebook.driver "$(abspath $(BIN))/git-nbmergedriver merge %O %A %B %L %P"
 
 clean-venv:
 	rm -rf $(VENV)

@@ -6,7 +6,7 @@ run, in order, as one bash script in a copy of the repository's files (what a cl
 with a PATH holding no virtual environment: so a command that only works after activating the
 venv fails here unless the README activates it first.
 
-`make venv` has already run for this checkout, so the copy's `.venv` is a link to it. Cheap
+The copy is made by tests/support/kit_copy.py (its `.venv` links to this checkout's). Cheap
 commands run for real (activation, copying files, `nngrade --help`, `nngrade check`,
 `nngrade collect`). The others (servers, long jobs) are checked without running them: a `make`
 target with `make -n`, an `nngrade` command by parsing its arguments with nngrade's own parser.
@@ -16,15 +16,15 @@ a rule here.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import shutil
 import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
+from kit_copy import clean_env, kit_copy
+from nngrade.grading.results import HIDDEN_NOT_RUN
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -94,63 +94,17 @@ def test_an_unknown_command_or_a_bad_flag_is_caught():
     assert "parse_args" in as_checked("nngrade autograde hw4_mlp --jobs 2")
 
 
-def _fresh_copy(dest: Path) -> None:
-    """The files a clone would have (tracked or new, not ignored), as in the working tree."""
-    listed = (
-        subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=ROOT,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for name in filter(None, listed):
-        src = ROOT / name
-        if src.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / name)
-    (dest / ".venv").symlink_to(ROOT / ".venv")
-
-
-def _clean_env(copy: Path, home: Path) -> dict[str, str]:
-    """This process's environment minus any activated venv; the copy's code is imported."""
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONHOME"}}
-    path = [
-        p
-        for p in env.get("PATH", "").split(os.pathsep)
-        if p and not (Path(p).parent / "pyvenv.cfg").is_file()
-    ]
-    env["PATH"] = os.pathsep.join(path) or "/usr/bin:/bin"
-    # The venv was installed in editable mode from this checkout; these paths come first, so
-    # the copy's packages (and the copy's course folder) are the ones that run.
-    env["PYTHONPATH"] = os.pathsep.join([str(copy / "autograder"), str(copy / "helpers")])
-    env["HOME"] = str(home)
-    env.pop("NNGRADE_COURSE", None)
-    return env
-
-
 @pytest.fixture
-def kit_copy():
-    # Not under /tmp: the copy's venv path is shown to the grading sandbox, which keeps its own
-    # /tmp. .test-cache/ is git-ignored.
-    base = ROOT / ".test-cache" / "readme-copies"
-    base.mkdir(parents=True, exist_ok=True)
-    copy = Path(os.path.realpath(base)) / f"kit-{os.getpid()}"
-    shutil.rmtree(copy, ignore_errors=True)
-    copy.mkdir()
-    (copy / "home").mkdir()
-    _fresh_copy(copy / "kit")
-    yield copy / "kit", copy / "home"
-    shutil.rmtree(copy, ignore_errors=True)
+def kit():
+    with kit_copy("readme") as (copy, home):
+        yield copy, home
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "nngrade").exists(), reason="run `make venv`")
 @pytest.mark.parametrize("role", ["student", "instructor"])
-def test_readme_commands_work_verbatim(role, kit_copy):
-    kit, home = kit_copy
+def test_readme_commands_work_verbatim(role, kit):
+    kit, home = kit
     commands = readme_commands(README.read_text(encoding="utf-8"))[role]
     script = ["set -eo pipefail"]
     for command in commands:
@@ -158,7 +112,7 @@ def test_readme_commands_work_verbatim(role, kit_copy):
     result = subprocess.run(
         ["bash", "-c", "\n".join(script)],
         cwd=kit,
-        env=_clean_env(kit, home),
+        env=clean_env(kit, home),
         capture_output=True,
         text=True,
         timeout=600,
@@ -168,7 +122,7 @@ def test_readme_commands_work_verbatim(role, kit_copy):
     if role == "student":
         assert (kit / "mywork" / "hw4_mlp" / "hw4_mlp.ipynb").is_file()
         assert "hw4_mlp: graded" in output, output[-4000:]
-        assert "hidden tests were not run" in output, output[-4000:]
+        assert HIDDEN_NOT_RUN in output, output[-4000:]
     else:
         assert "usage: nngrade" in output
         submitted = kit / "autograder" / "course" / "submitted"

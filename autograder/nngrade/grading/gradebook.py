@@ -5,9 +5,6 @@ Only the parent process writes here, one result at a time (SQLite allows one wri
 
 from __future__ import annotations
 
-import os
-import re
-import sys
 import warnings
 from pathlib import Path
 
@@ -18,47 +15,60 @@ from sqlalchemy.exc import SAWarning
 from nngrade.grading.prepare import is_locked, is_test_cell, nbgrader_meta
 from nngrade.grading.results import GradeReport
 
-REVISION = re.compile(r"^(down_)?revision\s*=\s*['\"]?([0-9a-f]+|None)['\"]?", re.MULTILINE)
+# nbgrader's own gradebook calls make SQLAlchemy warn about its autoflush ("Object of type
+# <SubmittedNotebook> not in session ..."): noise for every grading run, and not ours to fix.
+# Silenced for warnings attributed to nbgrader.api only, so SQLAlchemy warnings about any other
+# code still show.
+warnings.filterwarnings("ignore", category=SAWarning, module=r"nbgrader\.api")
 
 
 def alembic_head() -> str:
-    """nbgrader's current schema revision, read from its migration files.
-
-    nbgrader finds it by running the `alembic` script (a second Python start-up, ~2-4 s here,
-    and missing from PATH when the venv is not activated); reading the files is instant.
-    """
+    """nbgrader's current schema revision, from its migration scripts (alembic's own API)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
     from nbgrader import dbutil
 
-    revisions, parents = set(), set()
-    for script in Path(dbutil.ALEMBIC_DIR, "versions").glob("*.py"):
-        for down, value in REVISION.findall(script.read_text(encoding="utf-8")):
-            (parents if down else revisions).add(value)
-    heads = revisions - parents
-    if len(heads) != 1:
-        raise RuntimeError(f"cannot tell nbgrader's schema head from {sorted(heads)}")
-    return heads.pop()
+    config = Config()
+    config.set_main_option("script_location", dbutil.ALEMBIC_DIR)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no schema head in nbgrader's migrations ({dbutil.ALEMBIC_DIR})")
+    return head
 
 
-def _use_fast_alembic_head() -> None:
-    import nbgrader.api
+def create_gradebook(db_url: str) -> None:
+    """Create a new, empty gradebook exactly as nbgrader's `Gradebook()` would, in this process.
 
+    For a new database `Gradebook()` creates nbgrader's tables and stamps them with the schema
+    head, which it learns by running the `alembic` script: a second Python start-up (~3 s) that
+    fails when the venv is not on PATH. Done here first, `Gradebook()` finds an existing
+    gradebook and skips that step. An existing database is left alone.
+    """
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, inspect, text
+
+    if db_url.startswith("sqlite:///"):
+        Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(db_url, future=True)
     try:
-        head = alembic_head()
-    except (OSError, RuntimeError):
-        return  # keep nbgrader's own lookup
-    nbgrader.api.get_alembic_version = lambda: head
+        if inspect(engine).get_table_names():
+            return
+        with engine.begin() as connection:
+            Base.metadata.create_all(bind=connection)
+            connection.execute(
+                text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+            )
+            connection.execute(
+                text("INSERT INTO alembic_version (version_num) VALUES (:head)"),
+                {"head": alembic_head()},
+            )
+    finally:
+        engine.dispose()
 
 
 def open_gradebook(db_url: str, course_id: str) -> Gradebook:
     """Open (and create when missing) the gradebook at `db_url`."""
-    _use_fast_alembic_head()
-    # nbgrader runs the `alembic` script when it creates a gradebook: find the venv's copy.
-    bindir = str(Path(sys.executable).parent)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    warnings.filterwarnings("ignore", category=SAWarning)
-    if db_url.startswith("sqlite:///"):
-        Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    create_gradebook(db_url)
     return Gradebook(db_url, course_id=course_id)
 
 
