@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:  # pragma: no cover
     import nbformat
 
-TEST_STATUSES = ("passed", "failed", "error", "timeout", "not-run")
 GRADED, COULD_NOT_GRADE, GRADER_FAULT = "graded", "could-not-grade", "grader-fault"
-REPORT_STATUSES = (GRADED, COULD_NOT_GRADE, GRADER_FAULT)
 
 DEFAULT_FIX = (
     "repair the grading environment (`make venv`, free disk space, check the sandbox), then run "
