@@ -15,12 +15,6 @@ from sqlalchemy.exc import SAWarning
 from nngrade.grading.prepare import is_locked, is_test_cell, nbgrader_meta
 from nngrade.grading.results import GradeReport
 
-# nbgrader's own gradebook calls make SQLAlchemy warn about its autoflush ("Object of type
-# <SubmittedNotebook> not in session ..."): noise for every grading run, and not ours to fix.
-# Silenced for warnings attributed to nbgrader.api only, so SQLAlchemy warnings about any other
-# code still show.
-warnings.filterwarnings("ignore", category=SAWarning, module=r"nbgrader\.api")
-
 
 def alembic_head() -> str:
     """nbgrader's current schema revision, from its migration scripts (alembic's own API)."""
@@ -68,6 +62,10 @@ def create_gradebook(db_url: str) -> None:
 
 def open_gradebook(db_url: str, course_id: str) -> Gradebook:
     """Open (and create when missing) the gradebook at `db_url`."""
+    # nbgrader's own gradebook calls make SQLAlchemy warn about its autoflush ("Object of type
+    # <SubmittedNotebook> not in session ..."): noise on every run, and not ours to fix. Silenced
+    # for warnings attributed to nbgrader.api only; SQLAlchemy warnings about other code show.
+    warnings.filterwarnings("ignore", category=SAWarning, module=r"nbgrader\.api")
     create_gradebook(db_url)
     return Gradebook(db_url, course_id=course_id)
 
