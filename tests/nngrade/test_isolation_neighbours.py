@@ -212,3 +212,16 @@ def test_the_sandbox_shows_only_what_python_needs_of_etc():
     assert set(facts["etc"]) <= allowed, set(facts["etc"]) - allowed
     assert len(os.listdir("/etc")) > len(facts["etc"])  # the host has more (shadow, ssh, ...)
     assert facts["users"] == ["root", "student"] and facts["me"] == "student"
+
+
+@needs_full
+def test_the_start_up_sweep_spares_running_sandboxes():
+    """Only leftovers of dead graders are swept: a live sandbox (its uid slot held, its grader
+    alive) survives another grader starting."""
+    with Sandbox(LIMITS) as sb:
+        reply, _ = sb.request({"op": "run_cell", "code": "x = 41"}, timeout=30)
+        removed = launcher.sweep_leftovers.__wrapped__()  # what a second grader does first
+        assert not any(str(sb.workdir) in r for r in removed), removed
+        reply, _ = sb.request({"op": "run_cell", "code": "print(x + 1)"}, timeout=30)
+        assert reply["stdout"] == "42\n", reply
+        assert sb.alive

@@ -269,31 +269,34 @@ class Agent:
     def serve(self) -> None:
         """Answer requests until the grader closes the channel.
 
-        An interrupt that arrives while idle (a timeout racing a reply) is ignored, and
-        replies are written with SIGINT blocked, so a frame is never cut in half.
+        SIGINT is blocked except while a request runs: a frame is never cut in half (which
+        would desynchronise the channel), and an interrupt that arrives while idle (a timeout
+        racing a reply) is dropped before the next request starts.
         """
         import signal
 
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         while True:
             try:
-                self.serve_one(signal)
-            except KeyboardInterrupt:
-                continue
+                header, blobs = unpack(self.read_exact, 2**31)
             except EOFError:
                 return
-
-    def serve_one(self, signal) -> None:
-        header, blobs = unpack(self.read_exact, 2**31)
-        try:
-            reply, out_blobs = getattr(self, f"op_{header.get('op')}")(header, blobs)
-        except BaseException:  # report, keep serving (KeyboardInterrupt included)
-            reply, out_blobs = {"ok": False, "error": _error_info(*sys.exc_info())}, []
-        reply["id"] = header.get("id")
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
+            reply, out_blobs = self.handle(header, blobs, signal)
+            reply["id"] = header.get("id")
             self.send(reply, out_blobs)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def handle(self, header: dict, blobs: list[bytes], signal) -> tuple[dict, list[bytes]]:
+        """Run one request with SIGINT deliverable; any exception becomes an error reply."""
+        while signal.sigtimedwait({signal.SIGINT}, 0) is not None:
+            pass  # an interrupt meant for an earlier request
+        try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            try:
+                return getattr(self, f"op_{header.get('op')}")(header, blobs)
+            finally:
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        except BaseException:  # report, keep serving (KeyboardInterrupt included)
+            return {"ok": False, "error": _error_info(*sys.exc_info())}, []
 
     def op_ping(self, header, blobs):
         return {"ok": True, "pid": os.getpid(), "uid": os.getuid()}, []

@@ -587,6 +587,7 @@ class Sandbox:
         self.agent_pid: int | None = None
         self.pidns: str | None = None
         self.clock_start = (time.monotonic(), 0.0)
+        self.cpu_cache = (float("-inf"), 0.0)  # (when read, CPU seconds)
 
     # -- life cycle ------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -777,7 +778,17 @@ class Sandbox:
 
     # -- time ------------------------------------------------------------------------------
     def cpu_seconds(self) -> float:
-        """CPU time the sandbox's processes have used (its cgroup's count, else /proc's)."""
+        """CPU time the sandbox's processes have used (its cgroup's count, else /proc's),
+        read at most once per POLL seconds (a /proc walk costs milliseconds; a proxy call
+        must stay far below that)."""
+        now = time.monotonic()
+        if now - self.cpu_cache[0] < POLL:
+            return self.cpu_cache[1]
+        used = self._read_cpu_seconds()
+        self.cpu_cache = (now, used)
+        return used
+
+    def _read_cpu_seconds(self) -> float:
         if self.cgroups is not None:
             used = self.cgroups.cpu_seconds()
             if used is not None:
@@ -1087,10 +1098,12 @@ def _sweep_free_slots() -> list[str]:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                continue  # a live grader holds it
-            finally:
+                os.close(fd)
+                continue  # a live grader holds it: its sandbox, not a leftover
+            try:
                 for pid in pids:
                     _kill(pid)
+            finally:
                 os.close(fd)
             removed += [f"pid {p} (uid {uid})" for p in pids]
     finally:
