@@ -1,7 +1,8 @@
 """Every notebook opens with the course's notation box, word for word the one on the card.
 
-The card is docs/notation.md; its box sits between the markers below. Each lecture notebook's
-second cell (right after the title) must be a Markdown cell whose source is exactly that box, so
+The card is docs/notation.md; its box sits between the markers below. Each notebook's second cell
+(right after the title), in the lectures (notebooks/), the assignment masters (source/) and the
+student versions (release/), must be a Markdown cell whose source is exactly that box, so
 a student sees the same symbols everywhere and an edit to the card cannot silently drift away
 from the notebooks (or the other way round).
 """
@@ -17,7 +18,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CARD = ROOT / "docs" / "notation.md"
 START, END = "<!-- notation-box:start -->", "<!-- notation-box:end -->"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LECTURES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ASSIGNMENTS = {
+    folder: sorted(
+        p for p in (ROOT / folder).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+    )
+    for folder in ("source", "release")
+}
+NOTEBOOKS = LECTURES + ASSIGNMENTS["source"] + ASSIGNMENTS["release"]
 
 
 def card_box(text: str) -> str:
@@ -73,5 +81,11 @@ def test_notebook_opens_with_the_cards_notation_box(path: Path):
     assert problem is None, f"{path.relative_to(ROOT)}: {problem}"
 
 
-def test_every_lecture_is_checked():
-    assert len(NOTEBOOKS) >= 6, f"expected the lecture notebooks in notebooks/, found {NOTEBOOKS}"
+def test_every_notebook_is_checked():
+    assert len(LECTURES) >= 7, f"expected the lecture notebooks in notebooks/, found {LECTURES}"
+    for folder, paths in ASSIGNMENTS.items():
+        names = {p.parent.name for p in paths}
+        expected = {"lab1_perceptron_gd", "lab2_softmax_backprop", "hw4_mlp"}
+        assert expected <= names, (
+            f"{folder}/: expected notebooks of {sorted(expected)}, found {names}"
+        )
