@@ -1,8 +1,9 @@
 """Sandbox start-up and call cost: the bubblewrap sandbox beside the unisolated (plain) one.
 
 Prints, for each mode, the median and range over N runs of: start (bwrap, Python, numpy,
-IPython shell, limits), one small cell, and close (kill, sweep, scratch removal); plus the
-machine load, since the machine is shared. Run: `.venv/bin/python benchmarks/sandbox_start.py [N]`.
+IPython shell, limits), one small cell, one round trip (`ping`, mean of 300) and close (kill,
+sweep, scratch removal); plus the machine load, since the machine is shared.
+Run: `.venv/bin/python benchmarks/sandbox_start.py [N]`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import time
 from nngrade.grading.results import Limits
 from nngrade.sandbox import launcher
 
+CALLS = 300
+
 
 def measure(runs: int) -> dict[str, list[float]]:
     """Seconds per phase over `runs` sandboxes in the current mode."""
-    phases: dict[str, list[float]] = {"start": [], "cell": [], "close": []}
+    phases: dict[str, list[float]] = {"start": [], "cell": [], "call": [], "close": []}
     limits = Limits(memory_mb=1024, allow_degraded=True)
     for _ in range(runs):
         sandbox = launcher.Sandbox(limits)
@@ -27,9 +30,13 @@ def measure(runs: int) -> dict[str, list[float]]:
         t1 = time.perf_counter()
         sandbox.request({"op": "run_cell", "code": "x = sum(range(1000))"}, timeout=30)
         t2 = time.perf_counter()
-        sandbox.close()
+        for _ in range(CALLS):  # what a proxy call costs (a round trip to the kernel)
+            sandbox.request({"op": "ping"}, timeout=30)
         t3 = time.perf_counter()
-        for name, seconds in zip(phases, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+        sandbox.close()
+        t4 = time.perf_counter()
+        times = (t1 - t0, t2 - t1, (t3 - t2) / CALLS, t4 - t3)
+        for name, seconds in zip(phases, times, strict=True):
             phases[name].append(seconds)
     return phases
 
