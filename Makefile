@@ -62,6 +62,11 @@ bench-mlp: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python autograder/demo/run_demo.py
 
+# Hint coverage: do failing tests name the cause of each labelled bug of the mutation corpora?
+.PHONY: bench-hints
+bench-hints: $(STAMP)
+	$(BIN)/python benchmarks/hint_coverage.py
+
 # Grading throughput: nngrade autograde --jobs 2 vs sequential nbgrader autograde (~10 min).
 bench-grading: $(STAMP)
 	$(BIN)/python benchmarks/grading_throughput.py
