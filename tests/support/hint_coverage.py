@@ -51,29 +51,32 @@ ASSIGNMENTS: dict[str, tuple[Path, str, frozenset[str]]] = {
 
 # What a hint naming each cause must say (case-insensitive regular expressions).
 MATCHERS: dict[str, str] = {
-    "sign": r"\bsign\b|opposite (sign|direction)|negated|gradient ascent|uphill|minus sign",
+    "sign": r"(?<!np\.)\bsign\b|opposite (sign|direction)|negated|gradient ascent"
+    r"|uphill|minus sign|adds the gradient|\bsubtracts\b",
     "factor-2": r"factor (of )?2\b|\b2 times|\btwice\b|\bhalf (of|as|the)\b|\b0\.5 ?x\b",
     "factor-R": r"batch size|\bR = \d+ times|factor (2/)?R\b|\b1/R\b|\bR times\b"
     r"|averag\w* .{0,30}over the batch|\ba mean\b|mean instead of|instead of (a |the |their )?sum",
     "transpose": r"transpos",
     "axis": r"\baxis\b|\baxes\b|(rows?|columns?) (each )?sums? to|wrong (axis|dimension)"
     r"|not summed over the batch",
-    "missing-term": r"term is missing|missing (a |the )?(term|factor)|misses (a|the) (term|factor)"
-    r"|a (missing|extra) term|diagonal|left out|never (added|updated|used)|\bignor(es|ed|ing)\b"
-    r"|forg[eo]t",
+    "missing-term": r"term is missing|missing (a |the )?(term|factor)|misses (a|the) .{0,30}(term"
+    r"|factor)|a (missing|extra) term|diagonal|left out|never (added|updated|used)"
+    r"|\bignor(es|ed|ing)\b|forg[eo]t|\bdrops\b",
     "wrong-input": r"wrong input|instead of (its |the )?(input|output|pre-activation)"
-    r"|of the (input|output) instead|from the (output|wrong)",
-    "mask": r"\bmask|relu'|\bsigma'|derivative of the activation|where .{0,20}(> ?0|positive)",
+    r"|of the (input|output) instead|from the (output|wrong)|returns the pre-activation",
+    "mask": r"\bmask|relu'|\bsigma'|derivative of the activation|where .{0,20}(> ?0|positive)"
+    r"|slope of (max\(0|relu)",
     "shuffling": r"shuffl|permut|same order|with replacement|drawn twice"
     r"|labels? (no longer )?match",
-    "broadcast": r"broadcasts? (to|along|as|over)\b|a broadcast",
+    "broadcast": r"broadcasts? (to|along|as|over)\b|a broadcast|keepdims",
     "alias": r"\balias|in[- ]place|same array|modif(y|ies|ied) (its|the) (input|argument)"
     r"|across calls|between calls|shared (buffer|array)|accumulates",
     "integer-division": r"integer division|\bfloor\b|rounds? down|rounded down|//|partial batch",
-    "dot-vs-elementwise": r"element-?wise|matrix product|np\.dot|\b@\b|\bdot product",
+    "dot-vs-elementwise": r"multipl\w* element-?wise|element-?wise (product|multipl)|matrix product"
+    r"|np\.dot|\b@\b|\bdot product",
     "test-set": r"test set|test images|held[- ]out",
     "learning-rate-scale": r"learning rate|\bgamma ?/ ?R\b|\u03b3 ?/ ?R\b"
-    r"|steps? .{0,30}(too large|too small)",
+    r"|steps? .{0,30}(too large|too small)|\bsteps (are|is) (huge|tiny)",
 }
 # Text that mentions causes without claiming one: the "no simple pattern (sign, ...)" list.
 NOT_A_CLAIM = re.compile(r"no simple pattern \([^)]*\)", re.IGNORECASE)
