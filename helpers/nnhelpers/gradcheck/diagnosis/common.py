@@ -19,6 +19,7 @@ FIT_TOLERANCE = 1e-4
 RATIO_TOLERANCE = 1e-3
 # A residual "resembles" a term when it fits to this (a correlation above about 0.995).
 RESEMBLES = 0.1
+LN10 = float(np.log(10))
 
 
 @dataclass(frozen=True)
@@ -118,26 +119,43 @@ def name_factor(c: float, batch_size: int | None, labels: tuple[str, str]) -> li
                 "a square, or a term that appears twice counted once)",
             ),
         )
-    else:
-        hint = ""
-        whole = round(magnitude)
-        inverse = round(1 / magnitude)
-        if whole >= 2 and close(magnitude, whole):
-            hint = f" (about {whole}: is {whole} a size in your problem, such as the batch size?)"
-        elif inverse >= 2 and close(magnitude, 1 / inverse):
-            hint = (
-                f" (about 1/{inverse}: is {inverse} a size in your problem, such as the batch "
-                "size?)"
-            )
+    elif close(magnitude, LN10) or close(magnitude, 1 / LN10):
         causes.insert(
             0,
             Cause(
-                "factor",
-                f"every entry of {got} is off by the same factor {fmt(c)}{hint}: a constant (a "
-                "scale, 1/N, a step size) is missing or extra",
+                "factor-log10",
+                f"the logarithm has the wrong base: {got} is {fmt(c)} x {ref}, and ln 10 = 2.303 "
+                "(np.log10 where the natural log np.log was meant, or the other way round)",
             ),
         )
+    else:
+        causes.insert(0, Cause("factor", _other_factor_text(c, batch_size, labels)))
     return causes
+
+
+def _other_factor_text(c: float, batch_size: int | None, labels: tuple[str, str]) -> str:
+    """A constant ratio with no usual suspect; a size of the problem is suggested only when the
+    batch size is unknown (a known R was already ruled out, and R = 1 explains nothing)."""
+    got, _ = labels
+    magnitude = abs(c)
+    hint = ""
+    whole, inverse = round(magnitude), round(1 / magnitude)
+    if whole >= 2 and close(magnitude, whole):
+        near = f"about {whole}"
+        size = whole
+    elif inverse >= 2 and close(magnitude, 1 / inverse):
+        near = f"about 1/{inverse}"
+        size = inverse
+    else:
+        near = size = None
+    if near and batch_size is None:
+        hint = f" ({near}: is {size} a size in your problem, such as the batch size?)"
+    elif near:
+        hint = f" ({near})"
+    return (
+        f"every entry of {got} is off by the same factor {fmt(c)}{hint}: a constant (a scale, "
+        "1/N, a step size) is missing or extra"
+    )
 
 
 def _describe_permutation(perm: tuple[int, ...], ndim: int) -> str:

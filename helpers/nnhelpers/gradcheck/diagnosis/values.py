@@ -80,6 +80,9 @@ def diagnose_values(
     causes = causes or _reshaped_transpose(got, expected, valid, labels)
     if causes:
         return causes
+    causes = _missing_sigmoid_derivative(got, expected, valid, labels)
+    if causes:
+        return causes
     causes = _missing_term(g, e, valid, candidates or {}, labels)
     causes += _partial_match(got, expected, bad, valid, candidates or {}, labels)
     if not causes:
@@ -92,6 +95,32 @@ def diagnose_values(
             )
         )
     return causes
+
+
+def _missing_sigmoid_derivative(
+    got: np.ndarray, expected: np.ndarray, valid: np.ndarray, labels: tuple[str, str]
+) -> list[Cause]:
+    """expected / got varies from entry to entry but stays in (0, 1/4]: the range of the sigmoid's
+    derivative s(1 - s), so that factor is missing (every entry needs its own factor)."""
+    g_name, e_name = labels
+    g, e = got[valid], expected[valid]
+    scale = max(float(np.max(np.abs(g), initial=0.0)), 1e-300)
+    live = np.abs(g) > 1e-9 * scale
+    if live.sum() < 3 or np.any(np.abs(e[~live]) > 1e-9 * scale):
+        return []
+    ratio = e[live] / g[live]
+    low, high = float(ratio.min()), float(ratio.max())
+    if low <= 0 or high > 0.25 * (1 + 1e-6) or high - low < 1e-3 * high:
+        return []
+    return [
+        Cause(
+            "missing-sigmoid-derivative",
+            f"a factor is missing, like the sigmoid's derivative sigma'(a) = sigma(a)(1 - "
+            f"sigma(a)), which is never above 1/4: {e_name} / {g_name} differs from entry to "
+            f"entry but stays between {fmt(low)} and {fmt(high)} (at most 1/4); check that every "
+            "entry is multiplied by the derivative of the activation",
+        )
+    ]
 
 
 def _indicator_only(
@@ -108,9 +137,9 @@ def _indicator_only(
         return [
             Cause(
                 "indicator",
-                f"{g_name} is {fmt(level)} wherever {e_name} is non-zero and 0 elsewhere: only "
-                "the mask (indicator) was returned, not multiplied by the values it should select "
-                "(e.g. the upstream gradient)",
+                f"a factor is missing: only the mask (indicator) was returned, not multiplied by "
+                f"the values it should select (e.g. the upstream gradient); {g_name} is "
+                f"{fmt(level)} wherever {e_name} is non-zero and 0 elsewhere",
             )
         ]
     return []
@@ -223,7 +252,7 @@ def _missing_term(
     residual = e - g
     for name, term in candidates.items():
         term = np.asarray(term, dtype=np.float64)
-        if term.shape != residual.shape:
+        if term.shape != residual.shape or int(valid.sum()) < 2:  # one entry fits any term
             continue
         term = np.where(valid, term, 0.0)
         if norm(term) == 0:
@@ -255,8 +284,9 @@ def _missing_term(
                     return [
                         Cause(
                             "missing-term",
-                            f"the difference ({e_name} - {g_name}) is the same in every {what}: "
-                            f"a term broadcast along axis {axis} is missing",
+                            f"a term is missing (a bias?): the difference ({e_name} - {g_name}) is "
+                            f"the same in every {what}, as a term broadcast along axis {axis} "
+                            "would be",
                         )
                     ]
     return _resembling_term(residual, valid, candidates, labels)
