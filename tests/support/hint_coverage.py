@@ -59,8 +59,9 @@ MATCHERS: dict[str, str] = {
     "transpose": r"transpos",
     "axis": r"\baxis\b|\baxes\b|(rows?|columns?) (each )?sums? to|wrong (axis|dimension)"
     r"|not summed over the batch",
-    "missing-term": r"term is missing|missing (a |the )?(term|factor)|misses (a|the) .{0,30}(term"
-    r"|factor)|a (missing|extra) term|diagonal|left out|never (added|updated|used)"
+    "missing-term": r"(term|factor) is missing|missing (a |the )?(term|factor)"
+    r"|misses (a|the) .{0,30}(term|factor)|a (missing|extra) term|diagonal|left out"
+    r"|never (added|updated|used)"
     r"|\bignor(es|ed|ing)\b|forg[eo]t|\bdrops\b",
     "wrong-input": r"wrong input|instead of (its |the )?(input|output|pre-activation)"
     r"|of the (input|output) instead|from the (output|wrong)|returns the pre-activation",
@@ -78,8 +79,12 @@ MATCHERS: dict[str, str] = {
     "learning-rate-scale": r"learning rate|\bgamma ?/ ?R\b|\u03b3 ?/ ?R\b"
     r"|steps? .{0,30}(too large|too small)|\bsteps (are|is) (huge|tiny)",
 }
-# Text that mentions causes without claiming one: the "no simple pattern (sign, ...)" list.
-NOT_A_CLAIM = re.compile(r"no simple pattern \([^)]*\)", re.IGNORECASE)
+# Text that mentions causes without claiming one: the checker's "no simple pattern (sign, ...)"
+# list, and the suggested checks ("Check the update (gamma / R, the sign) ..." up to the end of
+# the sentence): a checklist is the third part of a message, not its cause, in both directions.
+NOT_A_CLAIM = re.compile(
+    r"no simple pattern \([^)]*\)|(?:^|(?<=[.;:!?]))\s*check\b[^.]*", re.IGNORECASE
+)
 NO_SPECIFIC_CAUSE = "other"
 
 
