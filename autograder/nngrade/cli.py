@@ -157,8 +157,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     from nngrade.commands.export import export_csv
 
     settings = _settings(args)
+    from nngrade.grading.final import AWAITING, class_grades
+
     rows = export_csv(settings, args.assignment, Path(args.csv), canvas=args.canvas)
     print(f"wrote {rows} rows to {args.csv}")
+    waiting = sorted(
+        s for s, g in class_grades(settings, args.assignment).items() if g.status == AWAITING
+    )
+    if waiting:
+        print(
+            f"{len(waiting)} students awaiting manual grading (total left empty until their "
+            f"written answers are graded in formgrader): {', '.join(waiting)}"
+        )
     return 0
 
 
@@ -172,6 +182,37 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _indented(text: str, first: str, rest: str) -> list[str]:
+    lines = text.splitlines() or [""]
+    return [first + lines[0], *(rest + line for line in lines[1:])]
+
+
+def check_text(assignment: str, report) -> str:
+    """`nngrade check`'s plain-text output: every message in full, and what was run."""
+    lines = [
+        f"{assignment}: {report.status} {report.score:g}/{report.max_score:g}"
+        + (
+            " (visible tests only: not the final grade)"
+            if any("hidden tests were not run" in n for n in report.notes)
+            else ""
+        )
+    ]
+    if report.reason:
+        lines += _indented(report.reason, "  why: ", "       ")
+    for test in report.tests:
+        head = f"  {test.grade_id:<32} {test.score:>5g}/{test.max_score:<5g} {test.status}"
+        if test.message:
+            lines += _indented(test.message, head + ": ", " " * 6)
+        else:
+            lines.append(head)
+    for note in report.notes:
+        lines += _indented(note, "  note: ", " " * 8)
+    for entry in report.log:
+        if entry.startswith("ran: "):
+            lines.append(f"  {entry}")
+    return "\n".join(lines)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Grade one notebook on its own and print the outcome (JSON with --json)."""
     from nngrade.commands.check import check
@@ -182,17 +223,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=1))
     else:
-        print(
-            f"{args.assignment}: {report.status} {report.score:g}/{report.max_score:g}"
-            + (f" ({report.reason})" if report.reason else "")
-        )
-        for test in report.tests:
-            print(
-                f"  {test.grade_id:<32} {test.score:>5g}/{test.max_score:<5g} {test.status}"
-                + (f": {test.message.splitlines()[0]}" if test.message else "")
-            )
-        for note in report.notes:
-            print(f"  note: {note}")
+        print(check_text(args.assignment, report))
     if report.status == "grader-fault":
         print(f"nngrade check: grader fault: {report.reason}", file=sys.stderr)
         return 3
@@ -296,12 +327,17 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `nngrade` console script."""
+    from nngrade.grading.final import StaleGrades
+
     args = parser().parse_args(argv)
     try:
         return args.func(args)
     except FileNotFoundError as err:
         print(f"nngrade {args.command}: {err}", file=sys.stderr)
         return 2
+    except StaleGrades as err:  # outputs would disagree with the master: regrade first
+        print(f"nngrade {args.command}: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

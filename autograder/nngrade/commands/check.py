@@ -7,7 +7,6 @@ from pathlib import Path
 from nngrade.grading import executors
 from nngrade.grading.config import Settings
 from nngrade.grading.results import (
-    HIDDEN_NOT_RUN,
     GradeReport,
     GraderFault,
     grader_fault_report,
@@ -52,6 +51,34 @@ def check(
         )
     except GraderFault as fault:  # the grader's environment, not the notebook
         return grader_fault_report(assignment, None, fault)
-    if not hidden and HIDDEN_NOT_RUN not in report.notes:
-        report.notes.append(HIDDEN_NOT_RUN)
+    report.log.insert(0, _what_ran(settings, assignment, executor, hidden, release_only))
+    if not hidden:
+        why = (
+            "--release-only: the master copy was ignored"
+            if release_only
+            else f"no master copy of {assignment} under {settings.source}"
+        )
+        report.notes = [n for n in report.notes if "hidden tests were not run" not in n]
+        report.notes.append(
+            f"hidden tests were not run ({why}): only the visible tests of the release copy "
+            "ran, so this score is not the final grade"
+        )
     return report
+
+
+def _what_ran(
+    settings: Settings, assignment: str, executor: str, hidden: bool, release_only: bool
+) -> str:
+    """One truthful line: what was run and what was not."""
+    where = (
+        "student cells in a sandbox, tests in the grader"
+        if executor == "isolated"
+        else "student and test cells in one kernel, not sandboxed"
+    )
+    tests = "all tests, hidden ones included (master copy)" if hidden else "visible tests only"
+    skipped = ""
+    if not hidden:
+        skipped = "; hidden tests NOT run" + (
+            " (--release-only)" if release_only else " (no master copy at hand)"
+        )
+    return f"ran: {where} ({executor} executor); {tests}{skipped}"

@@ -1,13 +1,19 @@
-"""`nngrade export`: grades from the nbgrader gradebook to CSV (plain or Canvas import layout)."""
+"""`nngrade export`: grades to CSV (plain, or Canvas's gradebook import layout).
+
+Scores come from `final.class_grades`, like the feedback and the report, so every output gives
+the same grade: the gradebook is synced with the current master and the records first, hand
+scores from formgrader included. A grade that is not final (awaiting manual grading, could not
+grade, grader fault) has an empty total in both files: Canvas then keeps its own value.
+"""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-from nngrade.grading import records
 from nngrade.grading.config import Settings
-from nngrade.grading.gradebook import open_gradebook, scores
+from nngrade.grading.final import AWAITING, class_grades, columns
+from nngrade.grading.gradebook import open_gradebook
 from nngrade.grading.prepare import master_tests
 
 
@@ -17,23 +23,20 @@ def score_columns(settings: Settings, assignment: str) -> list[tuple[str, float]
     return [(test.grade_id, test.points) for test in tests]
 
 
-def export_csv(settings: Settings, assignment: str, target: Path, *, canvas: bool = False) -> int:
-    """Write one row per student; returns the number of rows."""
-    columns = score_columns(settings, assignment)
-    max_total = sum(points for _, points in columns)
-    status = {
-        student: (
-            "graded" if all(r["status"] == "graded" for r in data) else "could-not-grade",
-            "; ".join(r["reason"] for r in data if r["reason"]),
-        )
-        for student, data in records.all_records(settings.autograded, assignment).items()
-    }
+def _names(settings: Settings) -> dict[str, str]:
     gb = open_gradebook(settings.db_url, settings.course_id)
     try:
-        table = scores(gb, assignment)
-        names = {s.id: (s.last_name or "") for s in gb.students}
+        return {s.id: (s.last_name or "") for s in gb.students}
     finally:
         gb.close()
+
+
+def export_csv(settings: Settings, assignment: str, target: Path, *, canvas: bool = False) -> int:
+    """Write one row per student; returns the number of rows."""
+    grades = class_grades(settings, assignment)
+    cols = columns(settings, assignment)
+    max_total = sum(c.points for c in cols)
+    names = _names(settings) if canvas else {}
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -51,16 +54,37 @@ def export_csv(settings: Settings, assignment: str, target: Path, *, canvas: boo
             writer.writerow(["Points Possible", "", "", "", "", f"{max_total:g}"])
         else:
             writer.writerow(
-                ["student", "status", *[g for g, _ in columns], "total", "max_score", "reason"]
+                [
+                    "student",
+                    "status",
+                    *[c.grade_id for c in cols],
+                    "auto_score",
+                    "manual_score",
+                    "total",
+                    "max_score",
+                    "reason",
+                ]
             )
-        for student in sorted(table):
-            row = table[student]
-            state, reason = status.get(student, ("not-graded", "no grading record"))
-            total = sum(v for v in row.values() if v is not None)
-            shown_total = f"{total:g}" if state == "graded" else ""
+        for student, grade in sorted(grades.items()):
+            total = "" if grade.total is None else f"{grade.total:g}"
             if canvas:
-                writer.writerow([names.get(student) or student, student, "", "", "", shown_total])
-            else:
-                cells = [("" if row.get(g) is None else f"{row[g]:g}") for g, _ in columns]
-                writer.writerow([student, state, *cells, shown_total, f"{max_total:g}", reason])
-    return len(table)
+                writer.writerow([names.get(student) or student, student, "", "", "", total])
+                continue
+            cells = [
+                "" if grade.scores.get(c.grade_id) is None else f"{grade.scores[c.grade_id]:g}"
+                for c in cols
+            ]
+            reason = grade.describe() if grade.status == AWAITING else grade.reason
+            writer.writerow(
+                [
+                    student,
+                    grade.status,
+                    *cells,
+                    f"{grade.auto_score:g}" if grade.status in ("graded", AWAITING) else "",
+                    f"{grade.manual_score:g}" if grade.status == "graded" else "",
+                    total,
+                    f"{max_total:g}",
+                    reason,
+                ]
+            )
+    return len(grades)

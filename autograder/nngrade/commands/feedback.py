@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 
 from nngrade.grading import records
-from nngrade.grading.config import Settings
+from nngrade.grading.config import PACKAGE_COURSE, Settings
+from nngrade.grading.final import AWAITING_TEXT, StudentGrade, class_grades
 from nngrade.grading.markers import (
     DEFAULT,
     HIDDEN,
@@ -24,6 +25,7 @@ from nngrade.grading.markers import (
     quoted_secrets,
     secret_lines,
 )
+from nngrade.grading.redact import renumber
 
 TAG = re.compile(r"<[^>]*>")
 
@@ -52,18 +54,39 @@ def assert_no_leak(text: str, secrets: list[str], where: str) -> None:
             raise LeakError(f"{where} would show hidden test code: {quoted[0][:40]}...")
 
 
-def _score_table(data: list[dict]) -> str:
+def _row(badge: str, name: str, points: str, status: str, message: str) -> str:
+    return (
+        f"<tr class='{badge}'><td>{html.escape(name)}</td><td>{html.escape(points)}</td>"
+        f"<td>{html.escape(status)}</td><td><pre>{html.escape(message)}</pre></td></tr>"
+    )
+
+
+def _score_table(data: list[dict], grade: StudentGrade | None) -> str:
     rows = []
     for record in data:
         for test in record["tests"]:
-            badge = {"passed": "ok"}.get(test["status"], "bad")
             rows.append(
-                f"<tr class='{badge}'><td>{html.escape(test['grade_id'])}"
-                f"{' (hidden)' if test.get('hidden') else ''}</td>"
-                f"<td>{test['score']:g} / {test['max_score']:g}</td>"
-                f"<td>{html.escape(test['status'])}</td>"
-                f"<td><pre>{html.escape(test['message'])}</pre></td></tr>"
+                _row(
+                    {"passed": "ok"}.get(test["status"], "bad"),
+                    test["grade_id"] + (" (hidden)" if test.get("hidden") else ""),
+                    f"{test['score']:g} / {test['max_score']:g}",
+                    test["status"],
+                    student_safe(test["message"]),
+                )
             )
+    for column in grade.columns if grade else []:
+        if not column.manual:
+            continue
+        given = grade.scores.get(column.grade_id)
+        rows.append(
+            _row(
+                "wait" if given is None else "ok",
+                f"{column.grade_id} (graded by hand)",
+                f"{'?' if given is None else f'{given:g}'} / {column.points:g}",
+                AWAITING_TEXT if given is None else "graded by hand",
+                "",
+            )
+        )
     return (
         "<table class='nngrade'><tr><th>test</th><th>points</th><th>status</th>"
         "<th>message</th></tr>" + "".join(rows) + "</table>"
@@ -76,34 +99,76 @@ STYLE = """<style>
 table.nngrade{border-collapse:collapse;width:100%} table.nngrade td,table.nngrade th{
  border:1px solid #ccc;padding:4px;text-align:left;vertical-align:top}
 table.nngrade pre{white-space:pre-wrap;margin:0}
-tr.ok{background:#e8f7e8} tr.bad{background:#fbeaea}
+tr.ok{background:#e8f7e8} tr.bad{background:#fbeaea} tr.wait{background:#fff6dd}
 </style>"""
 
+GRADER_FAULT_TEXT = (
+    "Your notebook has not been graded yet because of a problem on the grader's side, not in "
+    "your work. It will be graded again; you have nothing to do."
+)
+INTERNAL = re.compile(r"sandbox|DEGRADED|cgroup|namespace|bubblewrap|\bbwrap\b", re.IGNORECASE)
 
-def summary_html(student: str, assignment: str, data: list[dict]) -> str:
-    """The score box shown above the notebook."""
-    score = sum(r["score"] for r in data)
-    max_score = sum(r["max_score"] for r in data)
-    problems = [r for r in data if r["status"] != "graded"]
+
+def host_paths() -> list[str]:
+    """Folders of the grading machine that a student has no business seeing."""
+    import sys
+    import tempfile
+
+    found = {sys.prefix, sys.base_prefix, str(Path.home()), tempfile.gettempdir()}
+    found |= {str(Path(p).resolve()) for p in list(found)}
+    found.add(str(PACKAGE_COURSE.parent))
+    return sorted((p for p in found if len(p) > 4), key=len, reverse=True)
+
+
+def student_safe(text: str, extra_paths: list[str] | None = None) -> str:
+    """Text with the grading machine's folders replaced by "…" (messages, notes, pages)."""
+    for path in [*(extra_paths or []), *host_paths()]:
+        text = text.replace(path, "…")
+    return text
+
+
+def student_notes(data: list[dict]) -> list[str]:
+    """Notes a student may read: never the sandbox's mode, warnings or host paths (those are
+    in the record's instructor log; this also screens records written before that split)."""
+    notes = [n for r in data for n in r.get("notes", [])]
+    return [student_safe(n) for n in notes if not INTERNAL.search(n)]
+
+
+def summary_html(
+    student: str, assignment: str, data: list[dict], grade: StudentGrade | None = None
+) -> str:
+    """The score box shown above the notebook (the score is `grade`'s, as in every output)."""
     parts = [
         STYLE,
         "<div class='nngrade-summary'>",
         f"<h1>{html.escape(assignment)}: feedback for {html.escape(student)}</h1>",
     ]
+    faults = [r for r in data if r["status"] == "grader-fault"]
+    problems = [r for r in data if r["status"] == "could-not-grade"]
+    if faults:
+        parts.append(f"<p><b>Not graded yet.</b> {GRADER_FAULT_TEXT}</p>")
     if problems:
         parts.append(
             "<p><b>Could not be graded automatically</b> (your instructor will look at it):</p><ul>"
         )
         parts += [
-            f"<li>{html.escape(r['notebook'])}: {html.escape(r['reason'])}</li>" for r in problems
+            f"<li>{html.escape(r['notebook'])}: {html.escape(student_safe(r['reason']))}</li>"
+            for r in problems
         ]
         parts.append("</ul>")
-    if any(r["tests"] for r in data):
-        parts.append(
-            f"<p><b>Score: {score:g} / {max_score:g}</b>. Hidden tests show only their message.</p>"
-        )
-        parts.append(_score_table(data))
-    notes = [n for r in data for n in r.get("notes", [])]
+    if faults:
+        shown = "not graded yet"
+    elif grade is not None:
+        shown = grade.describe()
+    else:
+        shown = f"{sum(r['score'] for r in data):g}/{sum(r['max_score'] for r in data):g}"
+    parts.append(f"<p><b>Score: <span class='nngrade-score'>{html.escape(shown)}</span></b>.")
+    if any(r["tests"] for r in data) and not faults:
+        parts.append("Hidden tests show only their message.</p>")
+        parts.append(_score_table(data, grade))
+    else:
+        parts.append("</p>")
+    notes = student_notes(data)
     if notes:
         parts.append("<p>Notes from the grader:</p><ul>")
         parts += [f"<li>{html.escape(n)}</li>" for n in notes]
@@ -116,20 +181,26 @@ def _render(notebook: Path) -> str:
     """The graded notebook as a page that works offline (maths as MathML, no CDN script)."""
     from nngrade.grading.offline_html import render_notebook
 
-    return render_notebook(nbformat.read(str(notebook), as_version=4))
+    return render_notebook(renumber(nbformat.read(str(notebook), as_version=4)))
 
 
 def write_feedback(settings: Settings, assignment: str) -> list[Path]:
-    """Write feedback/<student>/<assignment>/<assignment>.html for every graded student."""
+    """Write feedback/<student>/<assignment>/<assignment>.html for every graded student.
+
+    Scores are `final.class_grades`' (as in the report and the exports); pages never show
+    the grader's internals (sandbox mode, host paths): those stay in the instructor's report.
+    """
     secrets = hidden_secrets(settings.masters(assignment), settings.markers)
+    grades = class_grades(settings, assignment)
+    paths = [str(settings.root), str(settings.config_dir)]
     pages = []
     for student, data in sorted(records.all_records(settings.autograded, assignment).items()):
-        header = summary_html(student, assignment, data)
+        header = summary_html(student, assignment, data, grades.get(student))
         bodies = []
         for record in data:
             graded = records.paths(settings.autograded, student, assignment, record["notebook"])[0]
-            if graded.is_file():
-                bodies.append(_render(graded))
+            if graded.is_file() and record["status"] != "grader-fault":
+                bodies.append(student_safe(_render(graded), paths))
         if bodies:
             page = bodies[0].replace("<body", "<body data-nngrade='1'", 1)
             insert_at = page.index(">", page.index("<body")) + 1
@@ -143,7 +214,7 @@ def write_feedback(settings: Settings, assignment: str) -> list[Path]:
         try:
             assert_no_leak(page, secrets, f"feedback for {student}")
         except LeakError:  # e.g. the student's own code coincides with a hidden line
-            header = summary_html(student, assignment, data)
+            header = summary_html(student, assignment, data, grades.get(student))
             assert_no_leak(header, secrets, f"feedback summary for {student}")
             page = (
                 f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{header}"

@@ -5,14 +5,23 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 import statistics
 from collections import Counter
 from pathlib import Path
 
-from nngrade.commands.export import score_columns
 from nngrade.commands.feedback import assert_no_leak, hidden_secrets
 from nngrade.grading import records
 from nngrade.grading.config import Settings
+from nngrade.grading.final import (
+    AWAITING,
+    AWAITING_TEXT,
+    COULD_NOT_GRADE,
+    GRADED,
+    GRADER_FAULT,
+    class_grades,
+    columns,
+)
 
 
 def _histogram(totals: list[float], max_total: float) -> str:
@@ -34,33 +43,104 @@ def _histogram(totals: list[float], max_total: float) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+RUN_OF_NUMBERS = re.compile(r"#(?:[\s,;]+#)+")
+
+
+def message_pattern(message: str) -> str:
+    """A failure message with its numbers blanked: messages that differ only in the values
+    a student's code produced ("got 6" vs "got -9", arrays) fall into one group."""
+    first = " ".join((message.splitlines() or [""])[0].split())
+    return RUN_OF_NUMBERS.sub("#…", NUMBER.sub("#", first))[:200]
+
+
+def _groups(graded: dict[str, list[dict]]) -> list[dict]:
+    """Failure messages grouped by test and pattern: count, students, one example."""
+    groups: dict[tuple[str, str], dict] = {}
+    for student, data in sorted(graded.items()):
+        for rec in data:
+            for test in rec["tests"]:
+                if test["status"] == "passed":
+                    continue
+                message = test["message"] or test["status"]
+                key = (test["grade_id"], message_pattern(message))
+                group = groups.setdefault(
+                    key,
+                    {"grade_id": key[0], "pattern": key[1], "example": message, "students": []},
+                )
+                if student not in group["students"]:
+                    group["students"].append(student)
+    return sorted(groups.values(), key=lambda g: (-len(g["students"]), g["grade_id"]))
+
+
 def class_summary(settings: Settings, assignment: str) -> dict:
-    """Numbers behind the report (also used by `make demo`'s summary table)."""
-    columns = score_columns(settings, assignment)
+    """Numbers behind the report (also used by `make demo`'s summary table).
+
+    Scores come from `final.class_grades` (the gradebook synced with the master and the
+    records), so the report gives the grades the exports and the feedback give.
+    """
+    grades = class_grades(settings, assignment)
+    cols = columns(settings, assignment)
     all_data = records.all_records(settings.autograded, assignment)
-    graded = {s: d for s, d in all_data.items() if all(r["status"] == "graded" for r in d)}
-    failed = {s: d for s, d in all_data.items() if s not in graded}
-    totals = {s: sum(r["score"] for r in d) for s, d in graded.items()}
-    passes: dict[str, list[bool]] = {g: [] for g, _ in columns}
-    messages: Counter = Counter()
-    for data in graded.values():
-        for record in data:
-            for test in record["tests"]:
-                passes.setdefault(test["grade_id"], []).append(test["status"] == "passed")
-                if test["status"] != "passed":
-                    first = (test["message"].splitlines() or [test["status"]])[0][:200]
-                    messages[(test["grade_id"], first)] += 1
-    return {
-        "students": len(all_data),
-        "graded": len(graded),
-        "max_total": sum(p for _, p in columns),
-        "totals": totals,
-        "pass_rate": {g: (sum(v) / len(v) if v else None) for g, v in passes.items()},
-        "messages": messages.most_common(15),
-        "could_not_grade": {
-            s: "; ".join(r["reason"] for r in d if r["reason"]) for s, d in failed.items()
-        },
+    autograded = {
+        s: all_data.get(s, []) for s, g in grades.items() if g.status in (GRADED, AWAITING)
     }
+    passes: dict[str, list[bool]] = {c.grade_id: [] for c in cols if not c.manual}
+    for data in autograded.values():
+        for rec in data:
+            for test in rec["tests"]:
+                passes.setdefault(test["grade_id"], []).append(test["status"] == "passed")
+    log: Counter = Counter()
+    for data in all_data.values():
+        for rec in data:
+            log.update(set(rec.get("log", [])))
+    by_status = lambda status: {  # noqa: E731
+        s: g.reason for s, g in grades.items() if g.status == status
+    }
+    return {
+        "students": len(grades),
+        "graded": sum(g.status == GRADED for g in grades.values()),
+        "awaiting": sorted(s for s, g in grades.items() if g.status == AWAITING),
+        "max_total": sum(c.points for c in cols),
+        "totals": {s: g.total for s, g in grades.items() if g.total is not None},
+        "grades": grades,
+        "pass_rate": {g: (sum(v) / len(v) if v else None) for g, v in passes.items()},
+        "message_groups": _groups(autograded),
+        "could_not_grade": by_status(COULD_NOT_GRADE),
+        "grader_faults": by_status(GRADER_FAULT),
+        "log": log.most_common(),
+    }
+
+
+def _students_table(info: dict) -> list[str]:
+    esc = html.escape
+    rows = ["<h2>Students</h2><table><tr><th>student</th><th>status</th><th>score</th></tr>"]
+    for student, grade in sorted(info["grades"].items()):
+        rows.append(
+            f"<tr data-student='{esc(student)}'><td>{esc(student)}</td>"
+            f"<td>{esc(grade.status)}</td><td class='score'>{esc(grade.describe())}</td></tr>"
+        )
+    rows.append("</table>")
+    return rows
+
+
+def _groups_table(info: dict) -> list[str]:
+    esc = html.escape
+    rows = [
+        "<h2>Most common failures</h2><p>Messages that differ only in numbers are grouped.</p>"
+        "<table><tr><th>students</th><th>test</th><th>message (one example)</th>"
+        "<th>who</th></tr>"
+    ]
+    for group in info["message_groups"][:25]:
+        who = group["students"]
+        shown = ", ".join(who[:8]) + (f" and {len(who) - 8} more" if len(who) > 8 else "")
+        rows.append(
+            f"<tr><td>{len(who)}</td><td>{esc(group['grade_id'])}</td>"
+            f"<td><pre style='white-space:pre-wrap;margin:0'>{esc(group['example'])}</pre></td>"
+            f"<td>{esc(shown)}</td></tr>"
+        )
+    rows.append("</table>")
+    return rows
 
 
 def write_report(settings: Settings, assignment: str, target: Path | None = None) -> Path:
@@ -72,34 +152,50 @@ def write_report(settings: Settings, assignment: str, target: Path | None = None
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f"<title>{esc(assignment)} class report</title><style>body{{font-family:sans-serif;"
         "max-width:1000px;margin:auto}} td,th{border:1px solid #ccc;padding:3px 6px;"
-        "text-align:left} table{border-collapse:collapse}</style></head><body>",
+        "text-align:left;vertical-align:top} table{border-collapse:collapse}</style></head><body>",
         f"<h1>{esc(assignment)}: class report</h1>",
         f"<p>{info['students']} students, {info['graded']} graded, "
-        f"{len(info['could_not_grade'])} could not be graded. ",
+        f"{len(info['awaiting'])} {AWAITING_TEXT}, "
+        f"{len(info['could_not_grade'])} could not be graded, "
+        f"{len(info['grader_faults'])} grader faults. ",
     ]
     if totals:
         parts.append(
             f"Mean {statistics.mean(totals):.2f}, median {statistics.median(totals):g} of "
-            f"{info['max_total']:g} points.</p>"
+            f"{info['max_total']:g} points (final grades only).</p>"
             f"<img alt='score histogram' src='data:image/png;base64,"
             f"{_histogram(totals, info['max_total'])}'>"
         )
     else:
         parts.append("</p>")
+    if info["grader_faults"]:
+        parts.append(
+            "<h2>Grader faults (not grades: fix the grader, then run autograde again)</h2>"
+            "<table><tr><th>student</th><th>diagnosis and fix</th></tr>"
+        )
+        for student, reason in sorted(info["grader_faults"].items()):
+            parts.append(f"<tr><td>{esc(student)}</td><td>{esc(reason)}</td></tr>")
+        parts.append("</table>")
+    parts += _students_table(info)
     parts.append("<h2>Pass rate per test</h2><table><tr><th>test</th><th>pass rate</th></tr>")
     for grade_id, rate in info["pass_rate"].items():
         shown = "n/a" if rate is None else f"{100 * rate:.0f}%"
         parts.append(f"<tr><td>{esc(grade_id)}</td><td>{shown}</td></tr>")
-    parts.append(
-        "</table><h2>Most common failure messages</h2><table><tr><th>count</th>"
-        "<th>test</th><th>message</th></tr>"
-    )
-    for (grade_id, message), count in info["messages"]:
-        parts.append(f"<tr><td>{count}</td><td>{esc(grade_id)}</td><td>{esc(message)}</td></tr>")
-    parts.append("</table><h2>Could not grade</h2><table><tr><th>student</th><th>why</th></tr>")
+    parts.append("</table>")
+    parts += _groups_table(info)
+    parts.append("<h2>Could not grade</h2><table><tr><th>student</th><th>why</th></tr>")
     for student, reason in sorted(info["could_not_grade"].items()):
         parts.append(f"<tr><td>{esc(student)}</td><td>{esc(reason)}</td></tr>")
-    parts.append("</table></body></html>")
+    parts.append("</table>")
+    if info["log"]:
+        parts.append(
+            "<h2>Grader log (instructor only: never shown to students)</h2>"
+            "<table><tr><th>submissions</th><th>entry</th></tr>"
+        )
+        for line, count in info["log"]:
+            parts.append(f"<tr><td>{count}</td><td>{esc(line)}</td></tr>")
+        parts.append("</table>")
+    parts.append("</body></html>")
     page = "\n".join(parts)
     assert_no_leak(
         page, hidden_secrets(settings.masters(assignment), settings.markers), "class report"

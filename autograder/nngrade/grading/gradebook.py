@@ -120,6 +120,7 @@ def _prune(gb: Gradebook, assignment: str, notebook: str, master) -> None:
         if cell.name not in source:
             gb.db.delete(cell)
     gb.db.flush()
+    gb.db.expire_all()  # loaded collections must forget the deleted cells
 
 
 def _fill_grade_rows(gb: Gradebook, submission) -> None:

@@ -134,6 +134,11 @@ def decode(raw: bytes, name: str, notes: list[str]) -> str:
     raise SubmissionError(f"{name} is not text (undecodable {where})")  # pragma: no cover
 
 
+def _json_problem(msg: str) -> str:
+    """json's message without its own trailing "at" ("Unterminated string starting at")."""
+    return msg[: -len(" at")] if msg.endswith(" at") else msg
+
+
 def parse(text: str, name: str) -> nbformat.NotebookNode:
     """Text to a version-4 notebook, with messages that say where the JSON is broken."""
     try:
@@ -145,7 +150,8 @@ def parse(text: str, name: str) -> nbformat.NotebookNode:
             else "it was edited in a text editor"
         )
         raise SubmissionError(
-            f"{name} is not valid notebook JSON: {err.msg} at line {err.lineno}, column "
+            f"{name} is not valid notebook JSON: {_json_problem(err.msg)} at line {err.lineno}, "
+            "column "
             f"{err.colno}. Likely cause: {cause}. Open it in Jupyter to check, or re-download "
             "and redo the changes"
         ) from None
@@ -364,7 +370,7 @@ def prepare(
     limits = limits or Limits()
     name = submission.name
     if not submission.is_file():
-        raise SubmissionError(f"{name} is missing: no file at {submission}")
+        raise SubmissionError(f"{name} is missing: no such file was submitted")
     size_mb = submission.stat().st_size / 1e6
     if size_mb > limits.max_file_mb:
         raise SubmissionError(

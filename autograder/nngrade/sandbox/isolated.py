@@ -197,7 +197,8 @@ class _Run:
         self.namespace = TestNamespace(self.channel, base)
         self.deadline = time.monotonic() + limits.total_timeout
         self.stopped = ""  # why later cells are not run (kernel dead, time used up)
-        self.count = 0
+        self.count = 0  # execution count shown in the graded copy (student and test cells)
+        self.kernel_count = 0  # the sandboxed shell's own count (student cells only)
         self.notes: list[str] = []
         self.has_hidden = False
 
@@ -233,6 +234,7 @@ class _Run:
         self.count += 1
         cell.execution_count = self.count
         timeout = min(self.limits.cell_timeout, self._left())
+        self.kernel_count += 1  # the shell counts every cell it is given, failed ones too
         try:
             request = {"op": "run_cell", "code": cell.source}
             reply, _ = self.sandbox.request(request, timeout=timeout)
@@ -246,9 +248,7 @@ class _Run:
         except KernelDied as err:
             cell.outputs = [_error_output("KernelDied", f"{err} while running this cell")]
             return
-        outputs = []
-        if reply.get("stdout"):
-            outputs.append(_stream(str(reply["stdout"])))
+        outputs = _with_result(str(reply.get("stdout") or ""), self.kernel_count, self.count)
         error = reply.get("error")
         if error:
             text = _student_frames(str(error.get("traceback", "")))[-OUTPUT_CAP:]
@@ -407,6 +407,27 @@ def _student_frames(text: str) -> str:
         if not skipping:
             kept.append(line)
     return "\n".join(kept)
+
+
+def _with_result(stdout: str, kernel_count: int, count: int) -> list:
+    """Outputs of a student cell: what it printed, then its value as an execute result.
+
+    The sandboxed shell prints a cell's value after "Out[k]: " with its own count k, which
+    counts only student cells; shown as such, "Out[7]" would sit beside "In [10]". The value
+    becomes an execute_result numbered like its cell, as in Jupyter.
+    """
+    prompt = f"Out[{kernel_count}]: "
+    at = stdout.rfind(prompt)
+    if at < 0 or (at > 0 and stdout[at - 1] != "\n"):
+        return [_stream(stdout)] if stdout else []
+    outputs = [_stream(stdout[:at])] if stdout[:at] else []
+    value = stdout[at + len(prompt) :].rstrip("\n")
+    outputs.append(
+        nbformat.v4.new_output(
+            "execute_result", data={"text/plain": value[:OUTPUT_CAP]}, execution_count=count
+        )
+    )
+    return outputs
 
 
 def _stream(text: str):
