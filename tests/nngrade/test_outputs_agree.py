@@ -140,7 +140,7 @@ def test_manual_graded_answer_awaits_then_counts_everywhere(tmp_path, capsys):
     assert_agree(seen, 6, manual=2)
     assert seen["alice"]["csv"]["status"] == "awaiting-manual-grading"
     assert seen["alice"]["report"].startswith("awaiting manual grading (2 points)")
-    assert "auto-graded part 4/4" in seen["alice"]["feedback"]
+    assert "auto-graded part 4 / 4" in seen["alice"]["feedback"]
     assert "awaiting manual grading" in capsys.readouterr().out  # export says who waits
 
     settings = load(config)
@@ -153,6 +153,6 @@ def test_manual_graded_answer_awaits_then_counts_everywhere(tmp_path, capsys):
         gb.close()
     seen = outputs(tmp_path, config)
     assert_agree(seen, 6, manual=2)
-    assert seen["alice"]["csv"]["total"] == "5.5" and seen["alice"]["report"] == "5.5/6"
-    assert seen["bob"]["canvas"] == "4" and seen["bob"]["feedback"] == "4/6"
+    assert seen["alice"]["csv"]["total"] == "5.5" and seen["alice"]["report"] == "5.5 / 6"
+    assert seen["bob"]["canvas"] == "4" and seen["bob"]["feedback"] == "4 / 6"
     assert seen["carol"]["csv"]["status"] == "awaiting-manual-grading"

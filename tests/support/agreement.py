@@ -46,7 +46,7 @@ def six_outputs(tmp: Path, config: Path, assignment: str, students: list[str]) -
         page = html.unescape(
             (course / "feedback" / student / assignment / f"{assignment}.html").read_text()
         )
-        shown = re.search(r"<span class='nngrade-score'>(.*?)</span>", page)
+        shown = re.search(r"<b class='nngrade-score'>Score: (.*?)</b>", page)
         row = re.search(
             rf"<tr data-student='{re.escape(student)}'>.*?<td class='score'>(.*?)</td>", report
         )
@@ -81,12 +81,12 @@ def assert_agree(outputs: dict, max_score: float, manual: float = 0.0) -> None:
             assert row["status"] == "graded", where
             assert float(row["total"]) == gb_sum, where
             assert float(row["auto_score"]) == auto, where
-            assert out["report"] == f"{gb_sum:g}/{max_score:g}", where
+            assert out["report"] == f"{gb_sum:g} / {max_score:g}", where
         elif statuses == {"graded"}:
             assert row["status"] == "awaiting-manual-grading" and row["total"] == "", where
             assert float(row["auto_score"]) == auto == gb_sum, where
             assert "awaiting manual grading" in out["report"], where
-            assert f"auto-graded part {auto:g}/{auto_max:g}" in out["report"], where
+            assert f"auto-graded part {auto:g} / {auto_max:g}" in out["report"], where
             assert "awaiting manual grading" in row["reason"], where
         else:
             assert row["total"] == "" and row["status"] in statuses, where

@@ -161,8 +161,8 @@ def summary_html(
     elif grade is not None:
         shown = grade.describe()
     else:
-        shown = f"{sum(r['score'] for r in data):g}/{sum(r['max_score'] for r in data):g}"
-    parts.append(f"<p><b>Score: <span class='nngrade-score'>{html.escape(shown)}</span></b>.")
+        shown = f"{sum(r['score'] for r in data):g} / {sum(r['max_score'] for r in data):g}"
+    parts.append(f"<p><b class='nngrade-score'>Score: {html.escape(shown)}</b>.")
     if any(r["tests"] for r in data) and not faults:
         parts.append("Hidden tests show only their message.</p>")
         parts.append(_score_table(data, grade))

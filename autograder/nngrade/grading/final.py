@@ -76,12 +76,12 @@ class StudentGrade:
     def describe(self) -> str:
         """The score in words, the same in every output."""
         if self.status == GRADED:
-            return f"{self.total:g}/{self.max_score:g}"
+            return f"{self.total:g} / {self.max_score:g}"
         if self.status == AWAITING:
             waiting = sum(c.points for c in self.awaiting)
             return (
                 f"{AWAITING_TEXT} ({waiting:g} points); auto-graded part "
-                f"{self.auto_score:g}/{self.auto_max:g}"
+                f"{self.auto_score:g} / {self.auto_max:g}"
             )
         return self.status.replace("-", " ")
 
