@@ -82,7 +82,9 @@ def summary_table(settings, times: dict[str, float]) -> str:
     rows += [
         "",
         f"{info['students']} students: {info['graded']} graded, "
-        f"{len(info['could_not_grade'])} could not be graded (reasons in the report)",
+        f"{len(info.get('awaiting', []))} awaiting manual grading of written answers, "
+        f"{len(info['could_not_grade'])} could not be graded (reasons in the report), "
+        f"{len(info.get('grader_faults', {}))} grader faults",
         "wall times: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()),
         "",
         f"release notebooks : {settings.release}/<assignment>/",

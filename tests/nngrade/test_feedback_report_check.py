@@ -36,7 +36,7 @@ def isolated_course(tmp_path_factory):
     if not available("isolated"):
         pytest.skip("isolated executor not present")
     tmp = tmp_path_factory.mktemp("isolated")
-    config = make_course(tmp, executor="isolated")
+    config = make_course(tmp, executor="isolated", cell_timeout=60)  # slow shared machines
     assert run(config, "collect", str(submit_class(tmp, STUDENTS)), "tiny") == 0
     assert run(config, "autograde", "tiny", "--jobs", "2", "--no-progress") == 0
     assert run(config, "feedback", "tiny") == 0

@@ -7,6 +7,7 @@ from pathlib import Path
 from nngrade.grading import executors
 from nngrade.grading.config import Settings
 from nngrade.grading.results import (
+    HIDDEN_NOT_RUN,
     GradeReport,
     GraderFault,
     grader_fault_report,
@@ -58,11 +59,9 @@ def check(
             if release_only
             else f"no master copy of {assignment} under {settings.source}"
         )
-        report.notes = [n for n in report.notes if "hidden tests were not run" not in n]
-        report.notes.append(
-            f"hidden tests were not run ({why}): only the visible tests of the release copy "
-            "ran, so this score is not the final grade"
-        )
+        if HIDDEN_NOT_RUN not in report.notes:
+            report.notes.append(HIDDEN_NOT_RUN)
+        report.notes.append(f"hidden tests not run because {why}")
     return report
 
 
