@@ -37,10 +37,11 @@ log = logging.getLogger("nngrade.sandbox.launcher")
 
 AGENT = Path(wire.__file__).resolve()
 BWRAP = "bwrap"
-# Dedicated uids: never in /etc/passwd, one per running sandbox. (2,000,000 was the range of
-# the unshare-based sandbox, whose locks lived elsewhere: a new range, so a grader of either
-# version never takes the other's sandboxes for leftovers.)
-UID_BASE = 2_100_000
+# Dedicated uids: never in /etc/passwd, one per running sandbox. A new range whenever the lock
+# folder or the sweep changes, so graders of different versions on one machine never take each
+# other's sandboxes for leftovers: 2,000,000 was the unshare-based sandbox; 2,100,000 the first
+# bubblewrap one, whose start-up sweep also killed live sandboxes of its range.
+UID_BASE = 2_200_000
 UID_SLOTS = 512
 HOME = "/home/student"
 SEED_MOUNT = "/run/nngrade/seed"  # the student's files, read-only; the agent copies them home
