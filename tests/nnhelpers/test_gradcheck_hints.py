@@ -82,3 +82,18 @@ def test_a_bare_mask_names_the_missing_factor_first():
     result = compare(mask, upstream * mask, name="dl_dx")
     assert result.cause_codes[0] == "indicator"
     assert result.likely_cause.startswith("a factor is missing"), result.likely_cause
+
+
+def test_a_mask_taken_from_the_wrong_array_is_named():
+    a = np.array([[-1.0, 2.0, 3.0], [0.5, -2.0, 1.0], [-3.0, 4.0, -0.5]])
+    upstream = np.array([[5.0, 6.0, -7.0], [-1.0, 2.0, 3.0], [4.0, -2.0, 1.0]])
+    result = compare(upstream * (upstream > 0), upstream * (a > 0), name="relu_backward")
+    assert result.cause_codes[0] == "misplaced-mask", str(result)
+    assert result.likely_cause.startswith("the mask selects the wrong entries")
+
+
+def test_a_missing_contribution_is_not_a_misplaced_mask():
+    expected = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    got = expected.copy()
+    got[0, :] = 0.0  # zero on one side only: a missing path, not a mask choosing other entries
+    assert "misplaced-mask" not in compare(got, expected, name="g").cause_codes

@@ -76,6 +76,7 @@ def diagnose_values(
         if causes:
             return causes
     causes = _inverted_mask(got, expected, valid, labels)
+    causes = causes or _misplaced_mask(got, expected, bad, valid, labels)
     causes = causes or _indicator_only(got, expected, valid, labels)
     causes = causes or _reshaped_transpose(got, expected, valid, labels)
     if causes:
@@ -119,6 +120,33 @@ def _missing_sigmoid_derivative(
             f"sigma(a)), which is never above 1/4: {e_name} / {g_name} differs from entry to "
             f"entry but stays between {fmt(low)} and {fmt(high)} (at most 1/4); check that every "
             "entry is multiplied by the derivative of the activation",
+        )
+    ]
+
+
+def _misplaced_mask(
+    got: np.ndarray,
+    expected: np.ndarray,
+    bad: np.ndarray,
+    valid: np.ndarray,
+    labels: tuple[str, str],
+) -> list[Cause]:
+    """Every wrong entry is zero on exactly one side, both ways round, and the rest agree: the
+    same values pass through a mask that selects partly the wrong entries."""
+    g_name, e_name = labels
+    wrong = bad & valid
+    g, e = got[wrong], expected[wrong]
+    dropped = int(np.sum((g == 0) & (e != 0)))
+    extra = int(np.sum((e == 0) & (g != 0)))
+    if dropped == 0 or extra == 0 or dropped + extra != int(wrong.sum()):
+        return []
+    return [
+        Cause(
+            "misplaced-mask",
+            f"the mask selects the wrong entries: {g_name} is 0 on {dropped} entries where "
+            f"{e_name} is not, non-zero on {extra} where {e_name} is 0, and right everywhere "
+            "else; build the mask from the right array (the forward input, not the upstream "
+            "gradient or the output) with the right condition",
         )
     ]
 
