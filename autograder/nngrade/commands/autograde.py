@@ -20,6 +20,7 @@ from pathlib import Path
 
 from nngrade.grading import executors, records
 from nngrade.grading.config import Settings
+from nngrade.grading.intake import submission_problem
 from nngrade.grading.markers import DEFAULT, Markers
 from nngrade.grading.results import (
     GRADER_FAULT,
@@ -93,6 +94,12 @@ def plan(
     for student in students or settings.submitted_students(assignment):
         for master in masters:
             submission, note = _find_submission(settings, student, assignment, master, len(masters))
+            problem = submission_problem(
+                submission, settings.limits.max_submission_mb, settings.submitted
+            )
+            if problem and (submission.exists() or submission.is_symlink()):
+                note = problem  # graded as "could not grade" with this reason, never read
+                submission = submission.parent / ".nngrade-rejected" / submission.name
             key = records.grading_key(submission, master, executor, settings.limits)
             old = records.load(settings.autograded, student, assignment, master.stem)
             if not force and records.reusable(old, key):
@@ -191,16 +198,39 @@ def run(
                 streak[0] = -(10**9)  # the grader works: never stop early from now on
                 target = summary.graded if report.status == "graded" else summary.could_not_grade
                 target.append(who)
-            records.save(
-                settings.autograded,
-                task.student,
-                assignment,
-                task.notebook,
-                task.key,
-                report,
-                executor,
-                master=task.master,
-            )
+            _bound(report)
+            try:
+                records.save(
+                    settings.autograded,
+                    task.student,
+                    assignment,
+                    task.notebook,
+                    task.key,
+                    report,
+                    executor,
+                    master=task.master,
+                )
+            except (OSError, ValueError) as err:  # e.g. an unwritable graded copy: this one only
+                report = GradeReport(
+                    assignment,
+                    task.student,
+                    "could-not-grade",
+                    records.short(
+                        f"the graded copy could not be saved ({type(err).__name__}: {err})"
+                    ),
+                    [],
+                    None,
+                )
+                records.save(
+                    settings.autograded,
+                    task.student,
+                    assignment,
+                    task.notebook,
+                    task.key,
+                    report,
+                    executor,
+                    master=task.master,
+                )
             record(gb, assignment, task.student, task.notebook, report)
             before, after = (
                 outcome(old),
@@ -247,6 +277,15 @@ def run(
     return summary
 
 
+def _bound(report: GradeReport) -> None:
+    """Cap the texts of a report (reason, notes, messages) and drop lone surrogates, in place:
+    a 5 MB reason or an unencodable character must not reach the gradebook or any output."""
+    report.reason = records.clean_text(records.short(report.reason or ""))
+    report.notes = [records.clean_text(records.short(n)) for n in report.notes[:50]]
+    for test in report.tests:
+        test.message = records.clean_text(records.short(test.message or ""))
+
+
 def _run_pool(
     pool: ProcessPoolExecutor,
     tasks: list[Task],
@@ -257,38 +296,58 @@ def _run_pool(
     finish: Callable[[Task, GradeReport], None],
     stop: Callable[[], bool],
     markers: Markers = DEFAULT,
+    *,
+    grade: Callable[..., GradeReport] = grade_task,
+    new_pool: Callable[[int, str], ProcessPoolExecutor] = _new_pool,
 ) -> tuple[ProcessPoolExecutor, list[Task]]:
     """At most `jobs` tasks in flight; results handled as they arrive.
 
+    When a worker dies, every task then in flight is a suspect: suspects are graded again one
+    at a time in a fresh pool, so only a submission that kills a worker on its own is
+    reported (as a grader fault); the others get their real result.
     Returns the live pool and the tasks never started (when `stop()` said so).
     """
     pending: dict[Future, Task] = {}
     queue = list(tasks)
-    while queue or pending:
-        while queue and len(pending) < jobs and not stop():
-            task = queue.pop(0)
-            pending[pool.submit(grade_task, task, assignment, limits, executor, markers)] = task
+    suspects: list[Task] = []
+    while queue or pending or suspects:
+        if suspects:  # graded alone: wait for what is in flight, then one suspect at a time
+            if not pending and not stop():
+                task = suspects.pop(0)
+                pending[pool.submit(grade, task, assignment, limits, executor, markers)] = task
+        else:
+            while queue and len(pending) < jobs and not stop():
+                task = queue.pop(0)
+                pending[pool.submit(grade, task, assignment, limits, executor, markers)] = task
+        if not pending:
+            break
+        alone = len(pending) == 1
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        broken = False
         for future in done:
             task = pending.pop(future)
             try:
                 report = future.result()
-            except BrokenProcessPool:  # a worker died (e.g. killed by the OOM killer)
+            except BrokenProcessPool:  # a worker died (e.g. killed by the out-of-memory killer)
+                broken = True
+                if not alone:
+                    suspects.append(task)
+                    continue
                 report = grader_fault_report(
                     assignment,
                     task.student,
                     GraderFault(
-                        "the grading worker process crashed (killed, e.g. by the out-of-memory "
-                        "killer)",
-                        "run the same command again; if this submission crashes the worker "
-                        "again, run `nngrade check` on it and grade it by hand",
+                        "the grading worker process crashed while grading this submission alone "
+                        "(killed, e.g. by the out-of-memory killer)",
+                        "run `nngrade check` on it and grade it by hand",
                     ),
                 )
-                pool.shutdown(cancel_futures=True)
-                pool = _new_pool(jobs, executor)
-                queue[:0] = list(pending.values())
-                pending.clear()
             finish(task, report)
+        if broken:
+            suspects += list(pending.values())  # in flight when the pool broke
+            pending.clear()
+            pool.shutdown(cancel_futures=True)
+            pool = new_pool(jobs, executor)
         if stop() and not pending:
             break
-    return pool, queue
+    return pool, suspects + queue

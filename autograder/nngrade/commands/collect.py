@@ -12,14 +12,18 @@ reported and not imported.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import stat
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nngrade.grading.config import Settings
+from nngrade.grading.intake import CAP_HINT, is_link_or_special, submission_problem
+from nngrade.grading.records import file_hash
 
 CANVAS = re.compile(
     r"^(?P<name>[A-Za-z][A-Za-z0-9-]*?)(?:_late)?_(?P<id>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
@@ -49,10 +53,59 @@ class CollectResult:
         return "\n".join(lines)
 
 
-def _visible(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.iterdir() if p.name not in IGNORED and not p.name.startswith(".")
-    )
+MAX_ZIP_MEMBERS = 100_000
+
+
+def _visible(folder: Path, result: CollectResult | None = None) -> list[Path]:
+    """Entries of `folder` worth looking at; symbolic links and special files (FIFOs,
+    devices) are reported and left out: a link is never followed."""
+    kept = []
+    for p in sorted(folder.iterdir()):
+        if p.name in IGNORED or p.name.startswith("."):
+            continue
+        if is_link_or_special(p):
+            if result is not None:
+                result.problems.append(
+                    f"{folder.name}/{p.name}: "
+                    "a symbolic link or special file (never followed, not imported)"
+                )
+            continue
+        kept.append(p)
+    return kept
+
+
+def _extract(source: Path, scratch: Path, max_bytes: int, result: CollectResult) -> None:
+    """Extract a zip member by member, streaming at most `max_bytes` of each (a zip bomb's
+    members are cut off and reported, whatever their headers claim)."""
+    with zipfile.ZipFile(source) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise ValueError(f"{source.name} holds {len(members)} files (over {MAX_ZIP_MEMBERS})")
+        root = scratch.resolve()
+        for info in members:
+            target = (scratch / info.filename).resolve()
+            if info.is_dir() or not target.is_relative_to(root) or target == root:
+                continue
+            if info.file_size > max_bytes:
+                result.problems.append(
+                    f"{info.filename}: {info.file_size / 2**20:.0f} MB once unzipped, over the "
+                    f"{max_bytes / 2**20:g} MB limit ({CAP_HINT}); not imported"
+                )
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written = 0
+            with archive.open(info) as src, target.open("wb") as dst:
+                while chunk := src.read(1 << 20):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        break
+                    dst.write(chunk)
+            if written > max_bytes:
+                target.unlink()
+                result.problems.append(
+                    f"{info.filename}: over the {max_bytes / 2**20:g} MB limit once unzipped "
+                    f"({CAP_HINT}); not imported"
+                )
 
 
 def _match_notebook(filename: str, notebooks: list[str]) -> str | None:
@@ -71,13 +124,14 @@ def _per_student(
     folder: Path, assignment: str, notebooks: list[str], result: CollectResult
 ) -> dict[str, dict[str, Path]]:
     found: dict[str, dict[str, Path]] = {}
-    for student_dir in _visible(folder):
+    for student_dir in _visible(folder, result):
         if not student_dir.is_dir():
             result.problems.append(f"{student_dir.name}: a file among student folders (ignored)")
             continue
-        inner = student_dir / assignment if (student_dir / assignment).is_dir() else student_dir
+        sub = student_dir / assignment
+        inner = sub if sub.is_dir() and not is_link_or_special(sub) else student_dir
         candidates: dict[str, list[Path]] = {}
-        for path in _visible(inner):
+        for path in _visible(inner, result):
             if path.suffix != ".ipynb":
                 continue
             target = _match_notebook(path.name, notebooks)
@@ -133,10 +187,11 @@ def collect(
         from nngrade import exchange
 
         return exchange.collect(settings, assignment, notebooks, result, overwrite)
+    max_mb = settings.limits.max_submission_mb
+    max_bytes = int(max_mb * 2**20)
     with tempfile.TemporaryDirectory(prefix="nngrade-collect-") as scratch:
         if source.is_file() and zipfile.is_zipfile(source):
-            with zipfile.ZipFile(source) as archive:
-                archive.extractall(scratch)
+            _extract(source, Path(scratch), max_bytes, result)
             folder = Path(scratch)
             entries = _visible(folder)
             if len(entries) == 1 and entries[0].is_dir() and not CANVAS.match(entries[0].name):
@@ -145,7 +200,7 @@ def collect(
             folder = source
         else:
             raise FileNotFoundError(f"{source} is neither a folder nor a zip file")
-        entries = _visible(folder)
+        entries = _visible(folder, result)
         if entries and all(p.is_dir() for p in entries):
             result.layout = "per-student folders"
             found = _per_student(folder, assignment, notebooks, result)
@@ -160,19 +215,29 @@ def collect(
             found = {}
         for student, by_notebook in sorted(found.items()):
             for notebook, path in by_notebook.items():
-                _import(
-                    path,
-                    settings.submitted / student / assignment / f"{notebook}.ipynb",
-                    f"{student}/{notebook}",
-                    overwrite,
-                    result,
-                )
+                label = f"{student}/{notebook}"
+                problem = submission_problem(path, max_mb)
+                if problem:
+                    result.problems.append(f"{label}: {problem}; not imported")
+                    continue
+                try:
+                    _import(
+                        path,
+                        settings.submitted / student / assignment / f"{notebook}.ipynb",
+                        label,
+                        overwrite,
+                        result,
+                    )
+                except OSError as err:  # this student only
+                    result.problems.append(f"{label}: could not be imported ({err})")
     return result
 
 
 def _import(path: Path, target: Path, label: str, overwrite: bool, result: CollectResult) -> None:
+    if target.is_symlink():
+        target.unlink()  # never write through a link planted in submitted/
     if target.is_file():
-        if target.read_bytes() == path.read_bytes():
+        if file_hash(target) == file_hash(path):
             result.unchanged.append(label)
             return
         if not overwrite:
@@ -182,5 +247,13 @@ def _import(path: Path, target: Path, label: str, overwrite: bool, result: Colle
             )
             return
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, target)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)  # a file swapped for a link or FIFO since the check: refused
+    with os.fdopen(fd, "rb") as src:
+        if not stat.S_ISREG(os.fstat(src.fileno()).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        tmp = target.with_name(f".{target.name}.part")
+        with tmp.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.replace(tmp, target)
     result.imported.append(label)

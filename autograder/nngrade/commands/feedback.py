@@ -22,8 +22,9 @@ from nngrade.grading.markers import (
     Markers,
     flat,
     notebook_sources,
-    quoted_secrets,
+    redact_lines,
     secret_lines,
+    whole_line_secrets,
 )
 from nngrade.grading.redact import renumber
 
@@ -46,12 +47,42 @@ def page_text(page: str) -> str:
 
 
 def assert_no_leak(text: str, secrets: list[str], where: str) -> None:
-    """Raise LeakError if `text` (HTML or JSON) quotes a hidden test line, whitespace aside."""
+    """Raise LeakError if a line of `text` (HTML or JSON, or what a reader of it sees) is a
+    hidden test line as a whole, whitespace aside (see markers.whole_line_secrets)."""
     by_key = {flat(line): line for line in secrets}
     for plain in (text, page_text(text)):
-        quoted = quoted_secrets(plain, by_key)
+        quoted = whole_line_secrets(plain, by_key)
         if quoted:
             raise LeakError(f"{where} would show hidden test code: {quoted[0][:40]}...")
+
+
+def redact_records(data: list[dict], secrets: list[str]) -> list[dict]:
+    """Records whose reasons, notes and test messages have hidden lines replaced."""
+    by_key = {flat(line): line for line in secrets}
+    for record in data:
+        record["reason"] = redact_lines(record.get("reason") or "", by_key)
+        record["notes"] = [redact_lines(n, by_key) for n in record.get("notes", [])]
+        for test in record.get("tests", []):
+            test["message"] = redact_lines(test.get("message") or "", by_key)
+    return data
+
+
+def redact_notebook(nb: nbformat.NotebookNode, secrets: list[str]) -> nbformat.NotebookNode:
+    """The notebook with every hidden line (as a whole line) replaced in sources and outputs."""
+    by_key = {flat(line): line for line in secrets}
+    for cell in nb.cells:
+        cell.source = redact_lines(cell.get("source", ""), by_key)
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = redact_lines(output["text"], by_key)
+            if "traceback" in output and isinstance(output["traceback"], list):
+                output["traceback"] = [redact_lines(t, by_key) for t in output["traceback"]]
+            if "evalue" in output:
+                output["evalue"] = redact_lines(output["evalue"], by_key)
+            for mime, value in dict(output.get("data", {})).items():
+                if isinstance(value, str) and mime.startswith("text/"):
+                    output["data"][mime] = redact_lines(value, by_key)
+    return nb
 
 
 def _row(badge: str, name: str, points: str, status: str, message: str) -> str:
@@ -177,11 +208,45 @@ def summary_html(
     return "\n".join(parts)
 
 
-def _render(notebook: Path) -> str:
-    """The graded notebook as a page that works offline (maths as MathML, no CDN script)."""
+def _render(notebook: Path, secrets: list[str]) -> str:
+    """The graded notebook as a page that works offline (maths as MathML, no CDN script),
+    hidden lines redacted."""
     from nngrade.grading.offline_html import render_notebook
 
-    return render_notebook(renumber(nbformat.read(str(notebook), as_version=4)))
+    nb = nbformat.read(str(notebook), as_version=4)
+    return render_notebook(renumber(redact_notebook(nb, secrets)))
+
+
+def _fallback_page(header: str, why: str) -> str:
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{header}"
+        f"<p>(The graded notebook is not shown on this page: {html.escape(why)}.)</p>"
+        "</body></html>"
+    )
+
+
+def _page(
+    settings: Settings,
+    assignment: str,
+    student: str,
+    data: list[dict],
+    header: str,
+    secrets: list[str],
+    paths: list[str],
+) -> str:
+    bodies = []
+    for record in data:
+        graded = records.paths(settings.autograded, student, assignment, record["notebook"])[0]
+        if graded.is_file() and record["status"] != "grader-fault":
+            bodies.append(student_safe(_render(graded, secrets), paths))
+    if not bodies:
+        return (
+            f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{header}</body></html>"
+        )
+    page = bodies[0].replace("<body", "<body data-nngrade='1'", 1)
+    insert_at = page.index(">", page.index("<body")) + 1
+    extra = "".join(b[b.index("<body") :] for b in bodies[1:])
+    return page[:insert_at] + header + page[insert_at:] + extra
 
 
 def write_feedback(settings: Settings, assignment: str) -> list[Path]:
@@ -195,33 +260,20 @@ def write_feedback(settings: Settings, assignment: str) -> list[Path]:
     paths = [str(settings.root), str(settings.config_dir)]
     pages = []
     for student, data in sorted(records.all_records(settings.autograded, assignment).items()):
+        data = redact_records(data, secrets)
         header = summary_html(student, assignment, data, grades.get(student))
-        bodies = []
-        for record in data:
-            graded = records.paths(settings.autograded, student, assignment, record["notebook"])[0]
-            if graded.is_file() and record["status"] != "grader-fault":
-                bodies.append(student_safe(_render(graded), paths))
-        if bodies:
-            page = bodies[0].replace("<body", "<body data-nngrade='1'", 1)
-            insert_at = page.index(">", page.index("<body")) + 1
-            extra = "".join(b[b.index("<body") :] for b in bodies[1:])
-            page = page[:insert_at] + header + page[insert_at:] + extra
-        else:
-            page = (
-                f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{header}"
-                "</body></html>"
-            )
         try:
+            page = _page(settings, assignment, student, data, header, secrets, paths)
             assert_no_leak(page, secrets, f"feedback for {student}")
         except LeakError:  # e.g. the student's own code coincides with a hidden line
-            header = summary_html(student, assignment, data, grades.get(student))
-            assert_no_leak(header, secrets, f"feedback summary for {student}")
-            page = (
-                f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{header}"
-                "<p>(The graded notebook is not shown on this page.)</p></body></html>"
+            page = _fallback_page(header, "it would have shown a line of a hidden test")
+        except Exception as err:  # one notebook nbconvert cannot render: this student only
+            reason = records.short(f"{type(err).__name__}: {err}", 300)
+            page = student_safe(
+                _fallback_page(header, f"it could not be rendered ({reason})"), paths
             )
         target = settings.feedback / student / assignment / f"{assignment}.html"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page, encoding="utf-8")
+        target.write_text(page, encoding="utf-8", errors="replace")
         pages.append(target)
     return pages

@@ -10,7 +10,7 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from nngrade.commands.feedback import assert_no_leak, hidden_secrets
+from nngrade.commands.feedback import assert_no_leak, hidden_secrets, redact_records
 from nngrade.grading import records
 from nngrade.grading.config import Settings
 from nngrade.grading.final import (
@@ -81,7 +81,11 @@ def class_summary(settings: Settings, assignment: str) -> dict:
     """
     grades = class_grades(settings, assignment)
     cols = columns(settings, assignment)
-    all_data = records.all_records(settings.autograded, assignment)
+    secrets = hidden_secrets(settings.masters(assignment), settings.markers)
+    all_data = {
+        s: redact_records(d, secrets)
+        for s, d in records.all_records(settings.autograded, assignment).items()
+    }
     autograded = {
         s: all_data.get(s, []) for s, g in grades.items() if g.status in (GRADED, AWAITING)
     }
@@ -202,5 +206,5 @@ def write_report(settings: Settings, assignment: str, target: Path | None = None
     )
     target = target or settings.reports / f"{assignment}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(page, encoding="utf-8")
+    target.write_text(page, encoding="utf-8", errors="replace")
     return target

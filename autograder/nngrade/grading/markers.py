@@ -226,6 +226,42 @@ def quoted_secrets(text: str, secrets: dict[str, str]) -> list[str]:
     return found
 
 
+TRACEBACK_PREFIX = re.compile(r"^(?:-*>|\s)*\s*\d+\s")  # "----> 3 " / "      3 " of a traceback
+
+
+def whole_line_key(line: str) -> str:
+    """How the feedback and report guard compares a line with the secret lines: whitespace
+    removed, and the line-number prefix of a traceback line too."""
+    return flat(TRACEBACK_PREFIX.sub("", line, count=1))
+
+
+def whole_line_secrets(text: str, secrets: dict[str, str]) -> list[str]:
+    """The secret lines that some line of `text` reproduces as a whole line (precise: a
+    secret quoted inside honest prose or a longer code line is not a leak of that line)."""
+    found: list[str] = []
+    for line in text.splitlines():
+        hit = secrets.get(whole_line_key(line)) or secrets.get(flat(line))
+        if hit and hit not in found:
+            found.append(hit)
+    return found
+
+
+def redact_lines(
+    text: str, secrets: dict[str, str], note: str = "[hidden test line removed]"
+) -> str:
+    """`text` with every line that reproduces a secret line (as a whole) replaced by `note`."""
+    if not secrets or not isinstance(text, str):
+        return text
+    lines = text.split("\n")
+    changed = False
+    for n, line in enumerate(lines):
+        if line.strip() and (whole_line_key(line) in secrets or flat(line) in secrets):
+            indent = re.match(r"[ \t]*", line).group(0)
+            lines[n] = indent + note
+            changed = True
+    return "\n".join(lines) if changed else text
+
+
 def notebook_sources(paths: Iterable[Path]) -> list[str]:
     """The cell sources of notebooks on disk (for `secret_lines`)."""
     import nbformat

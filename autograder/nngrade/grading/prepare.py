@@ -369,8 +369,11 @@ def prepare(
     """Read `submission`, check it belongs to `master`, and return the notebook to execute."""
     limits = limits or Limits()
     name = submission.name
-    if not submission.is_file():
-        raise SubmissionError(f"{name} is missing: no such file was submitted")
+    from nngrade.grading.intake import submission_problem
+
+    problem = submission_problem(submission, limits.max_submission_mb)
+    if problem:
+        raise SubmissionError(problem)
     size_mb = submission.stat().st_size / 1e6
     if size_mb > limits.max_file_mb:
         raise SubmissionError(

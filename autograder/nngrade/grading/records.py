@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +26,46 @@ GRADER_VERSION = f"nngrade-{__version__}-r2"
 FINAL_STATUSES = ("graded", "could-not-grade")  # real results, reused when the key matches
 
 
+MAX_REASON_CHARS = 2_000  # a could-not-grade reason or test message kept in records and outputs
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def file_hash(path: Path) -> str:
-    """sha256 of a file's bytes ("" when it is missing)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    """sha256 of a file's bytes, read in chunks ("" when it is missing)."""
+    if not path.is_file():
+        return ""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def short(text: str, limit: int = MAX_REASON_CHARS) -> str:
+    """`text` cut to `limit` characters (with a note saying how much was cut)."""
+    if not isinstance(text, str):
+        text = str(text)
+    return (
+        text if len(text) <= limit else text[:limit] + f" ... [{len(text) - limit} characters cut]"
+    )
+
+
+def clean_text(value):
+    """`value` (a notebook or JSON tree) with lone surrogates replaced by U+FFFD.
+
+    A lone surrogate (e.g. '\\ud800' in a markdown cell) cannot be encoded as UTF-8: writing
+    the graded copy would fail, so it is replaced rather than left to abort the run.
+    """
+    if isinstance(value, str):
+        return SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        for key in list(value):
+            value[key] = clean_text(value[key])
+        return value
+    if isinstance(value, list):
+        value[:] = [clean_text(item) for item in value]
+        return value
+    return value
 
 
 def reusable(record: dict | None, key: str) -> bool:
@@ -39,7 +77,7 @@ def grading_key(submission: Path, master: Path, executor: str, limits: Limits) -
     """Hash of everything that decides a grade; a change means "grade again"."""
     digest = hashlib.sha256()
     for part in (submission, master):
-        digest.update(part.read_bytes() if part.is_file() else b"<missing>")
+        digest.update((file_hash(part) or "<missing>").encode())
         digest.update(b"\0")
     digest.update(json.dumps([GRADER_VERSION, executor, asdict(limits)], sort_keys=True).encode())
     return digest.hexdigest()
@@ -80,10 +118,13 @@ def save(
     nb_path, record_path = paths(autograded, student, assignment, notebook)
     nb_path.parent.mkdir(parents=True, exist_ok=True)
     if report.notebook is not None:
-        nbformat.write(report.notebook, str(nb_path))
+        tmp_nb = nb_path.with_suffix(".tmp.ipynb")
+        nbformat.write(clean_text(report.notebook), str(tmp_nb))
+        os.replace(tmp_nb, nb_path)
     elif nb_path.exists():
         nb_path.unlink()
-    data = report.to_json()
+    data = clean_text(report.to_json())
+    data["reason"] = short(data.get("reason") or "")
     data["notebook"] = notebook
     data["key"] = key if report.status in FINAL_STATUSES else ""
     if master is not None:
@@ -94,6 +135,7 @@ def save(
     data["seconds"] = report.seconds
     for entry, test in zip(data["tests"], report.tests, strict=True):
         entry["hidden"] = test.hidden
+        entry["message"] = short(entry.get("message") or "")
     tmp = record_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
     os.replace(tmp, record_path)
@@ -116,7 +158,12 @@ def all_records(autograded: Path, assignment: str) -> dict[str, list[dict]]:
     for record_path in sorted(autograded.glob(f"*/{assignment}/*.nngrade.json")):
         try:
             data = json.loads(record_path.read_text(encoding="utf-8"))
-        except ValueError:
+        except (OSError, ValueError):
             continue
+        if not isinstance(data, dict):
+            continue
+        data["reason"] = short(data.get("reason") or "")  # records of older versions too
+        for test in data.get("tests", []):
+            test["message"] = short(test.get("message") or "")
         found.setdefault(record_path.parent.parent.name, []).append(data)
     return found

@@ -127,6 +127,7 @@ class Limits:
         "total_timeout",
         "memory_mb",
         "allow_degraded",
+        "max_submission_mb",
     )
 
     cell_timeout: float = 30
@@ -134,6 +135,7 @@ class Limits:
     memory_mb: int = 2048
     max_processes: int = 64
     max_file_mb: int = 200
+    max_submission_mb: int = 50  # a submitted notebook larger than this is not graded
     network: bool = False
     allow_degraded: bool = False  # grade where the sandbox cannot isolate (--allow-degraded)
 

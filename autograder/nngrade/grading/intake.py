@@ -1,0 +1,51 @@
+"""What the grader accepts as a submitted file: a regular file, never a link, within a size cap.
+
+One check for every place that opens a student's file (collect, autograde's plan, prepare): a
+FIFO or a link to /dev/zero would block or flood the grader, a symbolic link could import the
+master or another student's work, and a 40 GB sparse file would be read whole. Such a file
+becomes that student's status with a reason; everybody else is graded.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+CAP_HINT = "c.NNGrade.max_submission_mb in nbgrader_config.py"
+
+
+def submission_problem(path: Path, max_mb: float, root: Path | None = None) -> str:
+    """Why `path` cannot be taken as a submission ("" when it can); never follows a link,
+    neither the file nor (with `root`) a folder between `root` and it."""
+    if root is not None:
+        folder = path.parent
+        while folder != root and root in folder.parents:
+            if folder.is_symlink():
+                return f"{folder.name}/ is a symbolic link (links are never followed)"
+            folder = folder.parent
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return f"{path.name} is missing: no such file was submitted"
+    except OSError as err:
+        return f"{path.name} cannot be read ({err.strerror})"
+    if stat.S_ISLNK(info.st_mode):
+        return f"{path.name} is a symbolic link (links are never followed; submit the file itself)"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{path.name} is not a regular file (a folder, FIFO or device); submit the notebook"
+    if info.st_size > max_mb * 2**20:
+        return (
+            f"{path.name} is {info.st_size / 2**20:.0f} MB, over the {max_mb:g} MB limit for a "
+            f"submission ({CAP_HINT}); clear outputs and submit again"
+        )
+    return ""
+
+
+def is_link_or_special(path: Path) -> bool:
+    """True for a symbolic link or anything that is neither a regular file nor a folder."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return True
+    return stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))

@@ -1,0 +1,112 @@
+"""Batch attacks: submissions that target the class pipeline around the sandbox (collect,
+autograde's records and pool, feedback, report, export) rather than the sandbox itself.
+
+Each attack builds one student's submission or grading record in a course folder; the
+harness (tests/nngrade/test_adversarial_batch.py) checks every batch command still finishes,
+gives that student a status with a reason, and leaves everybody else's result unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+# A secret line of the `adv` master's hidden tests, quoted inside honest prose.
+HIDDEN_LINE = "follow.normal(size=3)"
+
+
+@dataclass(frozen=True)
+class FileAttack:
+    """A per-student folder entry planted before `nngrade collect` / `autograde`."""
+
+    name: str
+    plant: Callable[[Path, Path], None]  # (the student's notebook path, the master) -> None
+    why: str
+
+
+def _symlink_master(path: Path, master: Path) -> None:
+    path.symlink_to(master)
+
+
+def _symlink_zero(path: Path, master: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+def _fifo(path: Path, master: Path) -> None:
+    os.mkfifo(path)
+
+
+def _sparse_huge(path: Path, master: Path) -> None:
+    with path.open("wb") as handle:  # 3 GB apparent size, no disk used
+        handle.truncate(3 * 2**30)
+
+
+def _folder_link(path: Path, master: Path) -> None:
+    path.parent.rmdir()
+    path.parent.symlink_to(master.parent, target_is_directory=True)
+
+
+FILE_ATTACKS = [
+    FileAttack("link_to_master", _symlink_master, "imports the master through a symlink"),
+    FileAttack("link_to_dev_zero", _symlink_zero, "floods collect and the grader"),
+    FileAttack("fifo", _fifo, "blocks collect and the grader on open()"),
+    FileAttack("sparse_3gb", _sparse_huge, "read whole by plan(): OOM"),
+    FileAttack("folder_link", _folder_link, "the assignment folder links to the masters"),
+]
+
+
+@dataclass(frozen=True)
+class RecordAttack:
+    """A graded copy / record whose content targets feedback, report and export."""
+
+    name: str
+    edit: Callable[[nbformat.NotebookNode], None]
+    reason: str = ""
+    why: str = ""
+
+
+def _surrogate(nb: nbformat.NotebookNode) -> None:
+    nb.cells.append(nbformat.v4.new_markdown_cell("lone surrogate: \ud800 here"))
+
+
+def _missing_attachment(nb: nbformat.NotebookNode) -> None:
+    nb.cells.append(nbformat.v4.new_markdown_cell("![plot](attachment:missing.png)"))
+
+
+def _raw_mimetype(nb: nbformat.NotebookNode) -> None:
+    cell = nbformat.v4.new_raw_cell("raw text")
+    cell.metadata["raw_mimetype"] = 5
+    nb.cells.append(cell)
+
+
+def _raw_mimetype_list(nb: nbformat.NotebookNode) -> None:
+    cell = nbformat.v4.new_raw_cell("raw text")
+    cell.metadata["raw_mimetype"] = ["text/html"]
+    nb.cells.append(cell)
+
+
+def _honest_mention(nb: nbformat.NotebookNode) -> None:
+    nb.cells.append(
+        nbformat.v4.new_markdown_cell(f"Like the tests, I call `{HIDDEN_LINE}` once more.")
+    )
+
+
+def _nothing(nb: nbformat.NotebookNode) -> None:
+    return None
+
+
+RECORD_ATTACKS = [
+    RecordAttack("lone_surrogate", _surrogate, why="UnicodeEncodeError when the copy is written"),
+    RecordAttack("missing_attachment", _missing_attachment, why="nbconvert raises: 0 pages"),
+    RecordAttack("raw_mimetype_int", _raw_mimetype, why="nbconvert raises: 0 pages"),
+    RecordAttack("raw_mimetype_list", _raw_mimetype_list, why="nbconvert raises: 0 pages"),
+    RecordAttack("honest_mention", _honest_mention, why="the anti-leak guard aborted"),
+    RecordAttack(
+        "huge_reason", _nothing, reason="x" * 5_000_000, why="5 MB copied into every output"
+    ),
+    RecordAttack("surrogate_reason", _nothing, reason="bad \udfff byte", why="unencodable reason"),
+]
