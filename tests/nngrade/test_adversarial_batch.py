@@ -59,7 +59,16 @@ def test_record_attacks_every_command_finishes_per_student(course):
             student = attack.name if attack else "alice"
             report = _report(student, nb, attack.reason if attack else "")
             autograde._bound(report)
-            records.save(settings.autograded, student, ASSIGNMENT, ASSIGNMENT, "k", report, "x")
+            records.save(
+                settings.autograded,
+                student,
+                ASSIGNMENT,
+                ASSIGNMENT,
+                "k",
+                report,
+                "x",
+                master=course.master,
+            )
             graded = records.paths(settings.autograded, student, ASSIGNMENT, ASSIGNMENT)[0]
             assert report.notebook is None or graded.stat().st_size > 0, student
             record(gb, ASSIGNMENT, student, ASSIGNMENT, report)
@@ -92,7 +101,16 @@ def test_hidden_line_as_a_whole_is_redacted_not_aborting(course):
     settings = config.load(course.config_dir)
     nb = reference(master())
     nb.cells.append(nbformat.v4.new_code_cell("x = 1\n" + HIDDEN_LINE + "\ny = 2"))
-    records.save(settings.autograded, "eve", ASSIGNMENT, ASSIGNMENT, "k", _report("eve", nb), "x")
+    records.save(
+        settings.autograded,
+        "eve",
+        ASSIGNMENT,
+        ASSIGNMENT,
+        "k",
+        _report("eve", nb),
+        "x",
+        master=course.master,
+    )
     (page,) = write_feedback(settings, ASSIGNMENT)
     text = page_text(page.read_text(encoding="utf-8"))
     assert HIDDEN_LINE not in text and "hidden test line removed" in text
