@@ -79,5 +79,7 @@ def test_too_few_points_is_explained():
         toy.make_xor(3)
 
 
-def test_reexported_from_nnhelpers_data():
-    assert data.make_moons is toy.make_moons and data.make_spirals is toy.make_spirals
+def test_toy_data_has_one_import_path():
+    """The toy sets live in nnhelpers.toy only; nnhelpers.data is MNIST (one home per concept)."""
+    assert not any(hasattr(data, name) for name in ("make_blobs", "make_moons", "make_xor"))
+    assert toy.make_moons.__module__ == "nnhelpers.toy"

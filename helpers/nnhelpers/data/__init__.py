@@ -20,7 +20,6 @@ from numpy.typing import DTypeLike
 from nnhelpers.data.catalog import DATASETS, DatasetSpec
 from nnhelpers.data.npm import NpmFallback, split_by_digit
 from nnhelpers.data.sources import CacheStore, DownloadMirror, MirrorFolder, SourceFailed
-from nnhelpers.toy import make_blobs, make_moons, make_spirals, make_xor
 
 __all__ = [
     "DATASETS",
@@ -29,10 +28,6 @@ __all__ = [
     "MnistData",
     "load_fashion_mnist",
     "load_mnist",
-    "make_blobs",
-    "make_moons",
-    "make_spirals",
-    "make_xor",
 ]
 
 VARIANTS = ("full", "hw4")
