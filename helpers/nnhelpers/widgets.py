@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
@@ -138,6 +139,21 @@ def _elongated_bowl(w: np.ndarray) -> float:
     return 0.5 * (w[0] ** 2 + 8.0 * w[1] ** 2)
 
 
+@dataclass(frozen=True)
+class DescentView:
+    """What the learning-rate explorer starts with and shows: slider values, ranges, grid, size."""
+
+    lr: float
+    iterations: int
+    decay: float
+    w1_range: Sequence[float]
+    w2_range: Sequence[float]
+    lr_range: tuple[float, float]
+    max_iterations: int
+    resolution: int
+    figsize: tuple[float, float]
+
+
 class LearningRateExplorer(SliderFigure):
     """Gradient descent on a loss of two weights: trajectory on the contours and loss curve.
 
@@ -146,32 +162,19 @@ class LearningRateExplorer(SliderFigure):
     """
 
     def __init__(
-        self,
-        loss: Callable,
-        grad: Callable | None,
-        w0: Sequence[float],
-        *,
-        lr: float,
-        iterations: int,
-        decay: float,
-        w1_range: Sequence[float],
-        w2_range: Sequence[float],
-        lr_range: tuple[float, float],
-        max_iterations: int,
-        resolution: int,
-        figsize: tuple[float, float],
+        self, loss: Callable, grad: Callable | None, w0: Sequence[float], view: DescentView
     ) -> None:
         self.loss = as_vector_loss(loss)
         self.grad = (
             _vector_gradient(grad) if grad is not None else (lambda w: gradient_2d(self.loss, w))
         )
         self.w0 = np.asarray(w0, dtype=float)
-        self.grid = loss_grid(loss, w1_range, w2_range, resolution=resolution)
+        self.grid = loss_grid(loss, view.w1_range, view.w2_range, resolution=view.resolution)
         self.run: DescentRun | None = None
-        low, high = np.log10(lr_range[0]), np.log10(lr_range[1])
+        low, high = np.log10(view.lr_range[0]), np.log10(view.lr_range[1])
         sliders = {
             "lr": widgets.FloatLogSlider(
-                value=lr,
+                value=view.lr,
                 base=10,
                 min=low,
                 max=high,
@@ -182,15 +185,15 @@ class LearningRateExplorer(SliderFigure):
                 style=_WIDE,
             ),
             "iterations": widgets.IntSlider(
-                value=iterations,
+                value=view.iterations,
                 min=1,
-                max=max_iterations,
+                max=view.max_iterations,
                 description="iterations",
                 continuous_update=False,
                 style=_WIDE,
             ),
             "decay": widgets.FloatSlider(
-                value=decay,
+                value=view.decay,
                 min=0.8,
                 max=1.0,
                 step=0.005,
@@ -201,7 +204,7 @@ class LearningRateExplorer(SliderFigure):
             ),
         }
         # Fixed margins: constrained layout would take most of each redraw.
-        super().__init__(self._draw, sliders, figsize=figsize, layout=None)
+        super().__init__(self._draw, sliders, figsize=view.figsize, layout=None)
 
     @property
     def trajectory(self) -> np.ndarray:
@@ -294,10 +297,7 @@ def learning_rate_explorer(
         w1_range = (-5.0, 5.0) if w1_range is None else w1_range
         w2_range = (-3.0, 3.0) if w2_range is None else w2_range
     extent = 1.25 * float(np.max(np.abs(w0))) + 1.0
-    return LearningRateExplorer(
-        loss,
-        grad,
-        w0,
+    view = DescentView(
         lr=lr,
         iterations=iterations,
         decay=decay,
@@ -308,6 +308,7 @@ def learning_rate_explorer(
         resolution=resolution,
         figsize=figsize,
     )
+    return LearningRateExplorer(loss, grad, w0, view)
 
 
 # --------------------------------------------------------------------------- activations
