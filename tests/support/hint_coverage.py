@@ -58,7 +58,7 @@ MATCHERS: dict[str, str] = {
     r"|averag\w* .{0,30}over the batch|\ba mean\b|mean instead of|instead of (a |the |their )?sum",
     "transpose": r"transpos",
     "axis": r"\baxis\b|\baxes\b|(rows?|columns?) (each )?sums? to|wrong (axis|dimension)"
-    r"|not summed over the batch",
+    r"|not summed over the batch|not (of|over) each (row|column)",
     "missing-term": r"(term|factor) is missing|missing (a |the )?(term|factor)"
     r"|misses (a|the) .{0,30}(term|factor)|a (missing|extra) term|diagonal|left out"
     r"|never (added|updated|used)"
