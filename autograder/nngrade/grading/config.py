@@ -34,6 +34,7 @@ class Settings:
     course_id: str = "nn-course"
     jobs: int = 2
     executor: str = ""  # "" = the registry's default
+    scheduler: str = ""  # a Dask scheduler's address (tcp://host:8786): grade on that cluster
     limits: Limits = field(default_factory=Limits)
     markers: Markers = DEFAULT  # solution / hidden-test delimiters (nbgrader's Clear* config)
 
@@ -50,6 +51,18 @@ class Settings:
         if not self.submitted.is_dir():
             return []
         return sorted(p.name for p in self.submitted.iterdir() if (p / assignment).is_dir())
+
+
+def normalize_url(db_url: str) -> str:
+    """`postgresql://...` means the psycopg (3) driver, the one pinned in requirements.
+
+    SQLAlchemy's default PostgreSQL driver is psycopg2, which the kit does not install; an
+    explicit driver (`postgresql+psycopg2://`) is left as given.
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if db_url.startswith(prefix):
+            return "postgresql+psycopg://" + db_url.removeprefix(prefix)
+    return db_url
 
 
 def _load(path: Path):
@@ -86,17 +99,20 @@ def load(course: Path | None = None, **overrides) -> Settings:
         autograded=place("autograded_directory", run_dir / "autograded"),
         feedback=place("feedback_directory", run_dir / "feedback"),
         reports=Path(ng.get("reports_directory", run_dir / "reports")),
-        db_url=str(cd.get("db_url") or f"sqlite:///{course / 'gradebook.db'}"),
+        db_url=normalize_url(str(cd.get("db_url") or f"sqlite:///{course / 'gradebook.db'}")),
         exchange=root / ex["root"] if ex.get("root") else run_dir / "exchange",
         course_id=str(cd.get("course_id") or ng.get("course_id") or "nn-course"),
         jobs=int(ng.get("jobs", 2)),
         executor=str(ng.get("executor", "")),
+        scheduler=str(ng.get("scheduler", "")),
         limits=limits,
         markers=Markers.from_config(cfg),
     )
     for key, value in overrides.items():
         if value is None:
             continue
+        if key == "db_url":
+            value = normalize_url(str(value))
         if key in Limits.CONFIGURABLE:
             setattr(settings.limits, key, type(getattr(settings.limits, key))(value))
         else:

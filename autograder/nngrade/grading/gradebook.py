@@ -1,17 +1,25 @@
 """The nbgrader gradebook (nbgrader.api.Gradebook): assignment structure and scores.
 
-Only the parent process writes here, one result at a time (SQLite allows one writer).
+Only the parent process of a run writes here, one result at a time. SQLite (the embedded
+default) allows one writer anyway; on PostgreSQL several `nngrade` commands may run at once
+(two autogrades, an export while grading), so every write transaction first takes one
+transaction-scoped advisory lock: nbgrader's read-then-insert `update_or_create_*` calls are
+then never interleaved (no duplicate student or submission, no lost row), and readers are
+never blocked (MVCC).
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
+from nngrade.grading.config import normalize_url
 from nngrade.grading.prepare import is_locked, is_test_cell, nbgrader_meta
 from nngrade.grading.results import GradeReport
 
@@ -28,6 +36,44 @@ def alembic_head() -> str:
     if head is None:
         raise RuntimeError(f"no schema head in nbgrader's migrations ({dbutil.ALEMBIC_DIR})")
     return head
+
+
+WRITE_LOCK = 0x6E6E6772  # "nngr": the advisory lock id of gradebook writes (PostgreSQL)
+
+
+def write_lock(connection) -> None:
+    """Serialize this transaction with other `nngrade` processes (PostgreSQL only): held
+    until it commits or rolls back. A no-op on SQLite, whose database lock allows one writer."""
+    from sqlalchemy import text
+
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
+
+
+@contextmanager
+def writing(gb: Gradebook) -> Iterator[None]:
+    """Hold the gradebook's write lock across several of nbgrader's calls (PostgreSQL only).
+
+    nbgrader's `update_or_create_*` read, insert and commit one by one, so a transaction-scoped
+    lock would be released at their first commit. The lock is taken instead at session level on
+    a connection of its own, kept until the block ends: other `nngrade` processes wait, their
+    reads never do.
+    """
+    from sqlalchemy import text
+
+    engine = gb.db.get_bind()
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": WRITE_LOCK})
+        lock.commit()
+        try:
+            yield
+        finally:
+            gb.db.rollback()  # nothing uncommitted outlives the lock
+            lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": WRITE_LOCK})
+            lock.commit()
 
 
 def create_gradebook(db_url: str) -> None:
@@ -48,6 +94,9 @@ def create_gradebook(db_url: str) -> None:
         if inspect(engine).get_table_names():
             return
         with engine.begin() as connection:
+            write_lock(connection)  # two first runs at once: one creates, the other waits
+            if inspect(connection).get_table_names():
+                return
             Base.metadata.create_all(bind=connection)
             connection.execute(
                 text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
@@ -66,6 +115,7 @@ def open_gradebook(db_url: str, course_id: str) -> Gradebook:
     # <SubmittedNotebook> not in session ..."): noise on every run, and not ours to fix. Silenced
     # for warnings attributed to nbgrader.api only; SQLAlchemy warnings about other code show.
     warnings.filterwarnings("ignore", category=SAWarning, module=r"nbgrader\.api")
+    db_url = normalize_url(db_url)
     create_gradebook(db_url)
     return Gradebook(db_url, course_id=course_id)
 
@@ -77,16 +127,17 @@ def sync_assignment(gb: Gradebook, assignment: str, masters: list[Path]) -> None
     or renamed tests) are deleted with their grades, and every existing submission gets a grade
     row for every graded cell, so a test added after grading is never an empty column.
     """
-    gb.update_or_create_assignment(assignment)
-    for path in masters:
-        notebook = path.stem
-        gb.update_or_create_notebook(notebook, assignment)
-        master = nbformat.read(str(path), as_version=4)
-        _sync_cells(gb, assignment, notebook, master)
-        _prune(gb, assignment, notebook, master)
-    for submission in gb.assignment_submissions(assignment):
-        _fill_grade_rows(gb, submission)
-    gb.db.commit()
+    with writing(gb):
+        gb.update_or_create_assignment(assignment)
+        for path in masters:
+            notebook = path.stem
+            gb.update_or_create_notebook(notebook, assignment)
+            master = nbformat.read(str(path), as_version=4)
+            _sync_cells(gb, assignment, notebook, master)
+            _prune(gb, assignment, notebook, master)
+        for submission in gb.assignment_submissions(assignment):
+            _fill_grade_rows(gb, submission)
+        gb.db.commit()
 
 
 def _prune(gb: Gradebook, assignment: str, notebook: str, master) -> None:
@@ -184,21 +235,22 @@ def record(
     """
     status = report["status"] if isinstance(report, dict) else report.status
     tests = report["tests"] if isinstance(report, dict) else [t.to_json() for t in report.tests]
-    gb.update_or_create_student(student)
-    submission = gb.update_or_create_submission(assignment, student)
-    _fill_grade_rows(gb, submission)
-    for test in tests:
-        try:
-            grade = gb.find_grade(test["grade_id"], notebook, assignment, student)
-        except MissingEntry:  # not in the master any more: nothing to record
-            continue
-        if status == "graded":
-            grade.auto_score = test["score"]
-            grade.needs_manual_grade = False
-        else:
-            grade.auto_score = None
-            grade.needs_manual_grade = True
-    gb.db.commit()
+    with writing(gb):
+        gb.update_or_create_student(student)
+        submission = gb.update_or_create_submission(assignment, student)
+        _fill_grade_rows(gb, submission)
+        for test in tests:
+            try:
+                grade = gb.find_grade(test["grade_id"], notebook, assignment, student)
+            except MissingEntry:  # not in the master any more: nothing to record
+                continue
+            if status == "graded":
+                grade.auto_score = test["score"]
+                grade.needs_manual_grade = False
+            else:
+                grade.auto_score = None
+                grade.needs_manual_grade = True
+        gb.db.commit()
 
 
 def scores(gb: Gradebook, assignment: str) -> dict[str, dict[str, float | None]]:
