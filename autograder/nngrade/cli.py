@@ -75,16 +75,22 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def cmd_autograde(args: argparse.Namespace) -> int:
     """Grade every submitted student in parallel, resumably."""
     from nngrade.commands.autograde import run
+    from nngrade.grading.cluster import ClusterError
 
     settings = _settings(args)
-    summary = run(
-        settings,
-        args.assignment,
-        jobs=args.jobs,
-        force=args.force,
-        students=args.student or None,
-        progress=not args.no_progress,
-    )
+    try:
+        summary = run(
+            settings,
+            args.assignment,
+            jobs=args.jobs,
+            force=args.force,
+            students=args.student or None,
+            progress=not args.no_progress,
+            scheduler=args.scheduler,
+        )
+    except ClusterError as err:
+        print(f"nngrade autograde: {err}", file=sys.stderr)
+        return 2
     print(
         f"{args.assignment}: graded {len(summary.graded)}, could not grade "
         f"{len(summary.could_not_grade)}, skipped {len(summary.skipped)} unchanged"
@@ -288,6 +294,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="re-grade unchanged submissions too")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="grade on the Dask cluster of this scheduler (tcp://HOST:8786; "
+        "config: c.NNGrade.scheduler)",
+    )
     p.set_defaults(func=cmd_autograde)
 
     p = sub.add_parser("feedback", parents=[common], help="HTML feedback per student")

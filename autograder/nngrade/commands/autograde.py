@@ -156,17 +156,28 @@ def run(
     force: bool = False,
     students: list[str] | None = None,
     progress: bool = True,
+    scheduler: str | None = None,
 ) -> Summary:
-    """Grade what needs grading; results are saved as each one finishes (resumable)."""
+    """Grade what needs grading; results are saved as each one finishes (resumable).
+
+    With a Dask scheduler address (argument or `settings.scheduler`) the submissions are
+    graded on that cluster (nngrade.grading.cluster); this process still writes everything.
+    """
     masters = settings.masters(assignment)
     if not masters:
         raise FileNotFoundError(f"no master notebooks in {settings.source / assignment}")
     executor = settings.executor or executors.default_name()
+    scheduler = scheduler or settings.scheduler
+    client = None
+    if scheduler:  # connect (and check versions) before anything is written
+        from nngrade.grading.cluster import connect
+
+        client = connect(scheduler)
     jobs = max(1, jobs or settings.jobs)
     summary = Summary()
     tasks, summary.skipped = plan(settings, assignment, executor, force, students)
     jobs = min(jobs, len(tasks))
-    pool = _new_pool(jobs, executor) if jobs > 1 else None
+    pool = _new_pool(jobs, executor) if jobs > 1 and client is None else None
 
     from tqdm import tqdm
 
@@ -245,7 +256,21 @@ def run(
             return streak[0] >= STOP_AFTER_FAULTS
 
         try:
-            if pool is None:
+            if client is not None:
+                from nngrade.grading.cluster import run_on_cluster
+
+                left = run_on_cluster(
+                    client,
+                    tasks,
+                    assignment,
+                    settings.limits,
+                    executor,
+                    finish,
+                    stop,
+                    settings.markers,
+                )
+                summary.not_attempted = [f"{t.student}/{t.notebook}" for t in left]
+            elif pool is None:
                 for index, task in enumerate(tasks):
                     if stop():
                         summary.not_attempted = [f"{t.student}/{t.notebook}" for t in tasks[index:]]
@@ -273,6 +298,8 @@ def run(
         bar.close()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        if client is not None:
+            client.close()
         gb.close()
     return summary
 
