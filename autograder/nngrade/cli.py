@@ -340,8 +340,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `nngrade` console script."""
     from nngrade.grading.final import StaleGrades
+    from nngrade.grading.safe_text import clean_std_streams
 
     args = parser().parse_args(argv)
+    saved = clean_std_streams()  # student text never drives the instructor's terminal
     try:
         return args.func(args)
     except FileNotFoundError as err:
@@ -350,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     except StaleGrades as err:  # outputs would disagree with the master: regrade first
         print(f"nngrade {args.command}: {err}", file=sys.stderr)
         return 1
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 if __name__ == "__main__":

@@ -110,3 +110,15 @@ RECORD_ATTACKS = [
     ),
     RecordAttack("surrogate_reason", _nothing, reason="bad \udfff byte", why="unencodable reason"),
 ]
+
+
+# Student ids (folder names, LMS user ids) that a spreadsheet would run as formulas.
+FORMULA_IDS = [
+    '=HYPERLINK("http://127.0.0.1/x","y")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "-2+3",
+    "\tx",
+]
+# A name that would clear the instructor's terminal and set its title when printed.
+TERMINAL_ID = "\x1b[2J\x1b]0;pwned\x07mallory"

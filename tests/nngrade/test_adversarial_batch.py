@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from adv_master import ASSIGNMENT, master
-from batch_attacks import FILE_ATTACKS, HIDDEN_LINE, RECORD_ATTACKS
+from batch_attacks import FILE_ATTACKS, FORMULA_IDS, HIDDEN_LINE, RECORD_ATTACKS, TERMINAL_ID
 from harness import make_course
 from nngrade.commands import autograde
 from nngrade.commands.collect import collect
@@ -190,3 +190,43 @@ def test_fifo_in_submitted_does_not_block_hash(tmp_path):
     fifo = tmp_path / "x.ipynb"
     os.mkfifo(fifo)
     assert records.file_hash(fifo) == ""  # not a regular file: never opened
+
+
+def test_formula_ids_neutralised_in_both_csvs_and_terminal_text_stripped(course, capsys):
+    from nngrade import cli
+
+    settings = config.load(course.config_dir)
+    gb = open_gradebook(settings.db_url, settings.course_id)
+    try:
+        sync_assignment(gb, ASSIGNMENT, settings.masters(ASSIGNMENT))
+        for student in FORMULA_IDS:
+            report = _report(student, reference(master()), "bad notebook =1+1")
+            records.save(
+                settings.autograded,
+                student,
+                ASSIGNMENT,
+                ASSIGNMENT,
+                "k",
+                report,
+                "x",
+                master=course.master,
+            )
+            record(gb, ASSIGNMENT, student, ASSIGNMENT, report)
+    finally:
+        gb.close()
+    for canvas in (False, True):
+        target = course.root / f"grades{canvas}.csv"
+        export_csv(settings, ASSIGNMENT, target, canvas=canvas)
+        with target.open(encoding="utf-8", newline="") as handle:
+            cells = [cell for row in csv.reader(handle) for cell in row]
+        for student in FORMULA_IDS:
+            assert student not in cells and "'" + student in cells, (canvas, student)
+
+    inbox = course.root / "inbox"
+    (inbox / TERMINAL_ID / ASSIGNMENT).mkdir(parents=True)
+    (inbox / "zed" / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(reference(master()), str(inbox / "zed" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))
+    status = cli.main(["collect", str(inbox), ASSIGNMENT, "--course", str(course.config_dir)])
+    out = capsys.readouterr()
+    assert status == 0
+    assert "mallory" in out.out + out.err and "\x1b" not in out.out + out.err

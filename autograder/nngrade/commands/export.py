@@ -8,13 +8,13 @@ grade, grader fault) has an empty total in both files: Canvas then keeps its own
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from nngrade.grading.config import Settings
 from nngrade.grading.final import AWAITING, class_grades, columns
 from nngrade.grading.gradebook import open_gradebook
 from nngrade.grading.prepare import master_tests
+from nngrade.grading.safe_text import SafeWriter
 
 
 def score_columns(settings: Settings, assignment: str) -> list[tuple[str, float]]:
@@ -39,7 +39,7 @@ def export_csv(settings: Settings, assignment: str, target: Path, *, canvas: boo
     names = _names(settings) if canvas else {}
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = SafeWriter(handle)  # student ids and reasons never run as formulas
         if canvas:
             writer.writerow(
                 [
