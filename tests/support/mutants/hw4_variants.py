@@ -7,6 +7,8 @@ functions are there), and a replaced function is seen by the notebook functions 
 so a buggy `fc_backward` also trains the networks with wrong gradients.
 """
 
+from mutants.bug import CAUSE_LABELS as CAUSE_LABELS  # re-exported: the labels CAUSES uses
+
 BUGS: dict[str, tuple[str, dict[str, str]]] = {
     # -- get_mini_batch ------------------------------------------------------------------------
     "batch_labels_shuffled_apart": (
@@ -878,24 +880,6 @@ def train_slp(mini_batch_x, mini_batch_y, *, learning_rate=0.5, n_iterations=500
 )
 
 # The cause of each bug, as issue 14 labels them (a failing message should name it).
-CAUSE_LABELS = (
-    "sign",
-    "factor-2",
-    "factor-R",
-    "transpose",
-    "axis",
-    "missing-term",
-    "wrong-input",
-    "mask",
-    "shuffling",
-    "broadcast",
-    "alias",
-    "integer-division",
-    "dot-vs-elementwise",
-    "test-set",
-    "learning-rate-scale",
-    "other",
-)
 CAUSES: dict[str, str] = {
     "batch_labels_shuffled_apart": "shuffling",
     "batch_not_shuffled": "shuffling",

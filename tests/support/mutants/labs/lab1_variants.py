@@ -9,37 +9,9 @@ and a replaced function is seen by the notebook functions that call it (e.g. a b
 breaks `gradient_descent` too).
 """
 
-from typing import NamedTuple
+from mutants.bug import CAUSE_LABELS, Bug
 
-CAUSES = frozenset(
-    {
-        "sign",
-        "factor-2",
-        "factor-R",
-        "transpose",
-        "axis",
-        "missing-term",
-        "wrong-input",
-        "mask",
-        "shuffling",
-        "broadcast",
-        "alias",
-        "integer-division",
-        "dot-vs-elementwise",
-        "test-set",
-        "learning-rate-scale",
-        "other",
-    }
-)
-
-
-class Bug(NamedTuple):
-    """A buggy variant: the test cell it must fail, its sources, and the label of its cause."""
-
-    test: str
-    replace: dict[str, str]
-    cause: str
-
+CAUSES = CAUSE_LABELS  # a bug's cause is one of these labels, the same in every corpus
 
 BUGS: dict[str, Bug] = {
     # -- perceptron_predict --------------------------------------------------------------------

@@ -8,37 +8,9 @@ are available); a replaced function is also seen by the notebook functions that 
 `train_two_layer`.
 """
 
-from typing import NamedTuple
+from mutants.bug import CAUSE_LABELS, Bug
 
-CAUSES = frozenset(
-    {
-        "sign",
-        "factor-2",
-        "factor-R",
-        "transpose",
-        "axis",
-        "missing-term",
-        "wrong-input",
-        "mask",
-        "shuffling",
-        "broadcast",
-        "alias",
-        "integer-division",
-        "dot-vs-elementwise",
-        "test-set",
-        "learning-rate-scale",
-        "other",
-    }
-)
-
-
-class Bug(NamedTuple):
-    """A buggy variant: the test cell it must fail, its sources, and the label of its cause."""
-
-    test: str
-    replace: dict[str, str]
-    cause: str
-
+CAUSES = CAUSE_LABELS  # a bug's cause is one of these labels, the same in every corpus
 
 _TRAIN = """
 def train_two_layer(X, y, n_hidden=8, lr=2.0, epochs=2000, seed=0):
