@@ -195,3 +195,52 @@ def mark_swaps(
                     ),
                 )
                 break
+        else:
+            if got is not None and np.isfinite(got).all():
+                _mark_slice_of_other(report, key, got, truths)
+
+
+def _slices(truth: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """(index text, values) of every row, column (any axis) and entry of a gradient."""
+    out = []
+    if truth.ndim >= 2:
+        for axis in range(truth.ndim):
+            for j in range(truth.shape[axis]):
+                index = ", ".join(str(j) if a == axis else ":" for a in range(truth.ndim))
+                out.append((f"[{index}]", np.take(truth, j, axis=axis)))
+    out += [(f"[{', '.join(map(str, i))}]", truth[i]) for i in np.ndindex(truth.shape)]
+    return out
+
+
+def _mark_slice_of_other(
+    report: ArrayReport, key: str, got: np.ndarray, truths: Mapping[str, np.ndarray]
+) -> None:
+    """A wrong gradient equal to one row, column or entry of another parameter's gradient got
+    that parameter's input factor (e.g. a bias gradient multiplied by an input: a bias's input is
+    the constant 1). Named only when no other cause was found, and never for all-zero values."""
+    if norm_of(got) == 0 or any(c.code != "unexplained" for c in report.causes):
+        return
+    for other, truth in truths.items():
+        if other == key or truth.size <= got.size:
+            continue
+        for index, part in _slices(np.asarray(truth, dtype=np.float64)):
+            part = np.atleast_1d(part)
+            if part.size != got.size or norm_of(part) == 0:
+                continue
+            if np.squeeze(part).shape != np.squeeze(got).shape:
+                continue
+            if fit_error(got.ravel(), part.ravel()) < 1e-6:
+                report.causes[:] = [
+                    Cause(
+                        "wrong-input",
+                        f"the gradient given for {key} is the gradient of {other}{index}: it was "
+                        f"multiplied by the wrong input, the one {other}{index} multiplies (a "
+                        f"bias's input is the constant 1, so its gradient has no input factor)",
+                    )
+                ]
+                return
+
+
+def norm_of(values: np.ndarray) -> float:
+    """Euclidean norm of any array (0 for an empty one)."""
+    return float(np.linalg.norm(np.ravel(values))) if np.size(values) else 0.0
