@@ -29,7 +29,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     """Generate release/ from source/ (every assignment unless named), check leaks, publish it
     in nbgrader's exchange."""
     from nngrade.commands.release import ReleaseError, available_assignments, generate_release
-    from nngrade.exchange import ExchangeProblem, release_assignments
+    from nngrade.grading.exchange import ExchangeProblem, release_assignments
 
     settings = _settings(args)
     names = args.assignments or available_assignments(settings.root)
@@ -128,7 +128,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     print(f"{len(pages)} feedback pages in {settings.feedback}")
     if args.no_exchange:
         return 0
-    from nngrade.exchange import ExchangeProblem, release_feedback
+    from nngrade.grading.exchange import ExchangeProblem, release_feedback
 
     students = [page.parent.parent.name for page in pages]
     try:
@@ -146,7 +146,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 def cmd_workspace(args: argparse.Namespace) -> int:
     """Prepare the student's JupyterLab folder (used by `make lab`); prints its path."""
-    from nngrade.exchange import WORKSPACE, ExchangeProblem, prepare_workspace
+    from nngrade.grading.exchange import WORKSPACE, ExchangeProblem, prepare_workspace
 
     settings = _settings(args)
     folder = args.folder or settings.root / WORKSPACE

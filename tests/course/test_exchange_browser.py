@@ -22,8 +22,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from _lab_server import ROOT, lab_server
-from nngrade.exchange import prepare_workspace
 from nngrade.grading.config import load
+from nngrade.grading.exchange import prepare_workspace
 from nngrade_support import make_course
 
 CHROMIUM = Path("/usr/bin/chromium")

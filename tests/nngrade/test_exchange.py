@@ -12,9 +12,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nngrade import exchange
 from nngrade.cli import main
 from nngrade.commands.release import holds_student_work, rescue_student_work
+from nngrade.grading import exchange
 from nngrade.grading.config import load
 from nngrade_support import make_course
 

@@ -2,7 +2,7 @@
 
 Three sources are understood, and nothing else is guessed:
 - nbgrader's exchange (no SOURCE given): each student's latest submission from the Assignment
-  List, with its timestamp (see nngrade.exchange);
+  List, with its timestamp (see nngrade.grading.exchange);
 - per-student folders: SOURCE/<student>/[<assignment>/]<notebook>.ipynb
 - an LMS bulk download (Canvas style), as a zip or a folder of files named
   <name>[_late]_<user id>_<submission id>_<original file name>; the student id is the user id.
@@ -184,7 +184,7 @@ def collect(
     if not notebooks:
         raise FileNotFoundError(f"no master or release notebooks for {assignment!r}")
     if source is None:
-        from nngrade import exchange
+        from nngrade.grading import exchange
 
         return exchange.collect(settings, assignment, notebooks, result, overwrite)
     max_mb = settings.limits.max_submission_mb

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from nngrade.grading.config import Settings
 
-LOG = logging.getLogger("nngrade.exchange")
+LOG = logging.getLogger("nngrade.grading.exchange")
 # What nbgrader's exchange never copies (CourseDirectory.ignore's default).
 IGNORED = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
 SAFE_STUDENT = re.compile(r"^[A-Za-z0-9_@-][A-Za-z0-9_.@-]*$")  # becomes a folder name
