@@ -100,7 +100,9 @@ def plan(
             if problem and (submission.exists() or submission.is_symlink()):
                 note = problem  # graded as "could not grade" with this reason, never read
                 submission = submission.parent / ".nngrade-rejected" / submission.name
-            key = records.grading_key(submission, master, executor, settings.limits)
+            key = records.grading_key(
+                submission, master, executor, settings.limits, settings.markers
+            )
             old = records.load(settings.autograded, student, assignment, master.stem)
             if not force and records.reusable(old, key):
                 skipped.append(f"{student}/{master.stem}")

@@ -2,7 +2,8 @@
 
 autograded/<student>/<assignment>/<notebook>.ipynb is the graded copy (hidden tests redacted) and
 <notebook>.nngrade.json holds the outcome and the key it was graded under (submission, master,
-grader version, limits): a record with the same key means "already graded, skip".
+grader version, executor, limits, markers): a record with the same key means "already graded,
+skip".
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import nbformat
 
 from nngrade import __version__
+from nngrade.grading.markers import Markers
 from nngrade.grading.results import GradeReport, Limits
 
 # r2: grader faults got their own status; records made before may hold a grader fault
@@ -73,13 +75,20 @@ def reusable(record: dict | None, key: str) -> bool:
     return bool(record) and record.get("key") == key and record.get("status") in FINAL_STATUSES
 
 
-def grading_key(submission: Path, master: Path, executor: str, limits: Limits) -> str:
-    """Hash of everything that decides a grade; a change means "grade again"."""
+def grading_key(
+    submission: Path, master: Path, executor: str, limits: Limits, markers: Markers
+) -> str:
+    """Hash of everything that decides a grade; a change means "grade again".
+
+    The markers are part of it: the same master read with other delimiters (the course's
+    `ClearHiddenTests` / `ClearSolutions` configuration) has other hidden tests and solutions.
+    """
     digest = hashlib.sha256()
     for part in (submission, master):
         digest.update((file_hash(part) or "<missing>").encode())
         digest.update(b"\0")
-    digest.update(json.dumps([GRADER_VERSION, executor, asdict(limits)], sort_keys=True).encode())
+    decides = [GRADER_VERSION, executor, asdict(limits), asdict(markers)]
+    digest.update(json.dumps(decides, sort_keys=True).encode())
     return digest.hexdigest()
 
 
