@@ -365,8 +365,11 @@ def _partial_match(
         return []
     scale = float(np.max(np.abs(expected[valid])))
     informative = valid & ~bad & (np.abs(expected) > 1e-9 * scale)
-    if informative.sum() < max(2, 0.2 * n_valid):
-        return []  # agreement on a few zeros or ones is a coincidence, not a pattern
+    zeroed = bool(np.all(got[bad] == 0))  # got exactly 0 wherever it is wrong
+    if informative.sum() < (3 if zeroed else max(2, 0.2 * n_valid)):
+        # agreement on a few zeros or ones is a coincidence, not a pattern; three exact non-zero
+        # matches with exact zeros everywhere else are not (e.g. only a Jacobian's diagonal term)
+        return []
     where = ""
     if bad.ndim == 2:
         rows = np.flatnonzero(bad.any(axis=1))
@@ -385,6 +388,8 @@ def _partial_match(
             where = " (exactly the diagonal entries)"
         elif np.array_equal(bad[valid], ~diagonal[valid]):
             where = " (exactly the off-diagonal entries)"
+    if not where and bad.ndim == 2 and bad.shape[1] > 2 and np.all((valid & ~bad).sum(axis=1) == 1):
+        where = " (right on one entry per row only)"
     text = (
         f"{g_name} matches {e_name} on {n_valid - n_bad} of {n_valid} entries but not on the "
         f"other {n_bad}{where}: a term is missing (or extra) for part of the entries"
