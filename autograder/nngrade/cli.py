@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from nngrade.grading.config import Settings, load
+from nngrade.grading.results import GRADED, GRADER_FAULT
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -28,36 +29,28 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_release(args: argparse.Namespace) -> int:
     """Generate release/ from source/ (every assignment unless named), check leaks, publish it
     in nbgrader's exchange."""
-    from nngrade.commands.release import ReleaseError, available_assignments, generate_release
-    from nngrade.grading.exchange import ExchangeProblem, release_assignments
+    from nngrade.commands.release import available_assignments, generate_release
+    from nngrade.grading.exchange import release_assignments
 
     settings = _settings(args)
     names = args.assignments or available_assignments(settings.root)
     if not names:
         print(f"nngrade release: no assignment folders in {settings.source}", file=sys.stderr)
         return 1
-    try:
-        written = generate_release(
-            names,
-            settings.release,
-            root=settings.root,
-            config_dir=settings.config_dir,
-            markers=settings.markers,
-        )
-    except ReleaseError as err:
-        print(f"nngrade release: {err}", file=sys.stderr)
-        return 1
+    written = generate_release(
+        names,
+        settings.release,
+        root=settings.root,
+        config_dir=settings.config_dir,
+        markers=settings.markers,
+    )
     for path in written:
         shown = path.relative_to(settings.root) if path.is_relative_to(settings.root) else path
         print(f"released {shown}")
     if args.no_exchange:
         return 0
-    try:
-        for folder in release_assignments(settings, names):
-            print(f"released to the exchange: {folder}")
-    except ExchangeProblem as err:
-        print(f"nngrade release: {err}", file=sys.stderr)
-        return 1
+    for folder in release_assignments(settings, names):
+        print(f"released to the exchange: {folder}")
     return 0
 
 
@@ -128,14 +121,10 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     print(f"{len(pages)} feedback pages in {settings.feedback}")
     if args.no_exchange:
         return 0
-    from nngrade.grading.exchange import ExchangeProblem, release_feedback
+    from nngrade.grading.exchange import release_feedback
 
     students = [page.parent.parent.name for page in pages]
-    try:
-        released = release_feedback(settings, args.assignment, students)
-    except ExchangeProblem as err:
-        print(f"nngrade feedback: {err}", file=sys.stderr)
-        return 1
+    released = release_feedback(settings, args.assignment, students)
     if released:
         print(
             f"{len(released)} of them released to the exchange (students who submitted there "
@@ -146,15 +135,10 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 def cmd_workspace(args: argparse.Namespace) -> int:
     """Prepare the student's JupyterLab folder (used by `make lab`); prints its path."""
-    from nngrade.grading.exchange import WORKSPACE, ExchangeProblem, prepare_workspace
+    from nngrade.grading.exchange import WORKSPACE, prepare_workspace
 
     settings = _settings(args)
-    folder = args.folder or settings.root / WORKSPACE
-    try:
-        print(prepare_workspace(settings, folder))
-    except ExchangeProblem as err:
-        print(f"nngrade workspace: {err}", file=sys.stderr)
-        return 1
+    print(prepare_workspace(settings, args.folder or settings.root / WORKSPACE))
     return 0
 
 
@@ -188,40 +172,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _indented(text: str, first: str, rest: str) -> list[str]:
-    lines = text.splitlines() or [""]
-    return [first + lines[0], *(rest + line for line in lines[1:])]
-
-
-def check_text(assignment: str, report) -> str:
-    """`nngrade check`'s plain-text output: every message in full, and what was run."""
-    lines = [
-        f"{assignment}: {report.status} {report.score:g}/{report.max_score:g}"
-        + (
-            " (visible tests only: not the final grade)"
-            if any("hidden tests were not run" in n for n in report.notes)
-            else ""
-        )
-    ]
-    if report.reason:
-        lines += _indented(report.reason, "  why: ", "       ")
-    for test in report.tests:
-        head = f"  {test.grade_id:<32} {test.score:>5g}/{test.max_score:<5g} {test.status}"
-        if test.message:
-            lines += _indented(test.message, head + ": ", " " * 6)
-        else:
-            lines.append(head)
-    for note in report.notes:
-        lines += _indented(note, "  note: ", " " * 8)
-    for entry in report.log:
-        if entry.startswith("ran: "):
-            lines.append(f"  {entry}")
-    return "\n".join(lines)
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     """Grade one notebook on its own and print the outcome (JSON with --json)."""
-    from nngrade.commands.check import check
+    from nngrade.commands.check import check, check_text
 
     settings = _settings(args)
     report = check(settings, args.assignment, Path(args.notebook), release_only=args.release_only)
@@ -230,10 +183,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=1))
     else:
         print(check_text(args.assignment, report))
-    if report.status == "grader-fault":
+    if report.status == GRADER_FAULT:
         print(f"nngrade check: grader fault: {report.reason}", file=sys.stderr)
         return 3
-    return 0 if report.status == "graded" else 1
+    return 0 if report.status == GRADED else 1
 
 
 def parser() -> argparse.ArgumentParser:
@@ -339,6 +292,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `nngrade` console script."""
+    from nngrade.commands.release import ReleaseError
+    from nngrade.grading.exchange import ExchangeProblem
     from nngrade.grading.final import StaleGrades
     from nngrade.grading.safe_text import clean_std_streams
 
@@ -349,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as err:
         print(f"nngrade {args.command}: {err}", file=sys.stderr)
         return 2
-    except StaleGrades as err:  # outputs would disagree with the master: regrade first
+    except (StaleGrades, ReleaseError, ExchangeProblem) as err:
+        # outputs would disagree with the master (regrade first), nbgrader refused a release,
+        # a release would leak, the exchange refused: each message names the problem
         print(f"nngrade {args.command}: {err}", file=sys.stderr)
         return 1
     finally:

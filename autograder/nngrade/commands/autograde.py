@@ -23,6 +23,8 @@ from nngrade.grading.config import Settings
 from nngrade.grading.intake import submission_problem
 from nngrade.grading.markers import DEFAULT, Markers
 from nngrade.grading.results import (
+    COULD_NOT_GRADE,
+    GRADED,
     GRADER_FAULT,
     GradeReport,
     GraderFault,
@@ -62,7 +64,7 @@ def outcome(record: dict | None) -> str:
     """A record's result in a few words: "3/4", "could not grade", "grader fault", "-"."""
     if not record:
         return "-"
-    if record.get("status") == "graded":
+    if record.get("status") == GRADED:
         return f"{record['score']:g}/{record['max_score']:g}"
     return str(record.get("status", "-")).replace("-", " ")
 
@@ -209,41 +211,16 @@ def run(
                     return
             else:
                 streak[0] = -(10**9)  # the grader works: never stop early from now on
-                target = summary.graded if report.status == "graded" else summary.could_not_grade
+                target = summary.graded if report.status == GRADED else summary.could_not_grade
                 target.append(who)
             _bound(report)
+            where = (settings.autograded, task.student, assignment, task.notebook, task.key)
             try:
-                records.save(
-                    settings.autograded,
-                    task.student,
-                    assignment,
-                    task.notebook,
-                    task.key,
-                    report,
-                    executor,
-                    master=task.master,
-                )
+                records.save(*where, report, executor, master=task.master)
             except (OSError, ValueError) as err:  # e.g. an unwritable graded copy: this one only
-                report = GradeReport(
-                    assignment,
-                    task.student,
-                    "could-not-grade",
-                    records.short(
-                        f"the graded copy could not be saved ({type(err).__name__}: {err})"
-                    ),
-                    [],
-                    None,
-                )
-                records.save(
-                    settings.autograded,
-                    task.student,
-                    assignment,
-                    task.notebook,
-                    task.key,
-                    report,
-                    executor,
-                    master=task.master,
-                )
+                why = f"the graded copy could not be saved ({type(err).__name__}: {err})"
+                report = GradeReport(assignment, task.student, COULD_NOT_GRADE, records.short(why))
+                records.save(*where, report, executor, master=task.master)
             record(gb, assignment, task.student, task.notebook, report)
             before, after = (
                 outcome(old),

@@ -7,6 +7,7 @@ from pathlib import Path
 from nngrade.grading import executors
 from nngrade.grading.config import Settings
 from nngrade.grading.results import (
+    COULD_NOT_GRADE,
     HIDDEN_NOT_RUN,
     GradeReport,
     GraderFault,
@@ -34,7 +35,7 @@ def check(
         return GradeReport(
             assignment,
             None,
-            "could-not-grade",
+            COULD_NOT_GRADE,
             f"no master or release copy of {assignment!r} found under "
             f"{settings.source} or {settings.release}",
             [],
@@ -59,8 +60,6 @@ def check(
             if release_only
             else f"no master copy of {assignment} under {settings.source}"
         )
-        if HIDDEN_NOT_RUN not in report.notes:
-            report.notes.append(HIDDEN_NOT_RUN)
         report.notes.append(f"hidden tests not run because {why}")
     return report
 
@@ -81,3 +80,30 @@ def _what_ran(
             " (--release-only)" if release_only else " (no master copy at hand)"
         )
     return f"ran: {where} ({executor} executor); {tests}{skipped}"
+
+
+def _indented(text: str, first: str, rest: str) -> list[str]:
+    lines = text.splitlines() or [""]
+    return [first + lines[0], *(rest + line for line in lines[1:])]
+
+
+def check_text(assignment: str, report: GradeReport) -> str:
+    """`nngrade check`'s plain-text output: every message in full, and what was run."""
+    lines = [
+        f"{assignment}: {report.status} {report.score:g}/{report.max_score:g}"
+        + (" (visible tests only: not the final grade)" if HIDDEN_NOT_RUN in report.notes else "")
+    ]
+    if report.reason:
+        lines += _indented(report.reason, "  why: ", "       ")
+    for test in report.tests:
+        head = f"  {test.grade_id:<32} {test.score:>5g}/{test.max_score:<5g} {test.status}"
+        if test.message:
+            lines += _indented(test.message, head + ": ", " " * 6)
+        else:
+            lines.append(head)
+    for note in report.notes:
+        lines += _indented(note, "  note: ", " " * 8)
+    for entry in report.log:
+        if entry.startswith("ran: "):
+            lines.append(f"  {entry}")
+    return "\n".join(lines)

@@ -14,6 +14,7 @@ from nngrade.grading.config import Settings
 from nngrade.grading.final import AWAITING, class_grades, columns
 from nngrade.grading.gradebook import open_gradebook
 from nngrade.grading.prepare import master_tests
+from nngrade.grading.results import GRADED
 from nngrade.grading.safe_text import SafeWriter
 
 
@@ -80,8 +81,8 @@ def export_csv(settings: Settings, assignment: str, target: Path, *, canvas: boo
                     student,
                     grade.status,
                     *cells,
-                    f"{grade.auto_score:g}" if grade.status in ("graded", AWAITING) else "",
-                    f"{grade.manual_score:g}" if grade.status == "graded" else "",
+                    f"{grade.auto_score:g}" if grade.status in (GRADED, AWAITING) else "",
+                    f"{grade.manual_score:g}" if grade.status == GRADED else "",
                     total,
                     f"{max_total:g}",
                     reason,

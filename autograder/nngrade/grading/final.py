@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from nngrade.grading import records
 from nngrade.grading.config import Settings
 from nngrade.grading.prepare import is_test_cell, nbgrader_meta, read_master
+from nngrade.grading.results import COULD_NOT_GRADE, GRADED, GRADER_FAULT
 
-GRADED, AWAITING = "graded", "awaiting-manual-grading"
-COULD_NOT_GRADE, GRADER_FAULT, NOT_GRADED = "could-not-grade", "grader-fault", "not-graded"
+# A final grade is one of the report statuses (results.GRADED, ...) or one of these two.
+AWAITING, NOT_GRADED = "awaiting-manual-grading", "not-graded"
 AWAITING_TEXT = "awaiting manual grading"
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import SAWarning
 
 from nngrade.grading.config import normalize_url
 from nngrade.grading.prepare import is_locked, is_test_cell, nbgrader_meta
-from nngrade.grading.results import GradeReport
+from nngrade.grading.results import GRADED, GradeReport
 
 
 def alembic_head() -> str:
@@ -244,7 +244,7 @@ def record(
                 grade = gb.find_grade(test["grade_id"], notebook, assignment, student)
             except MissingEntry:  # not in the master any more: nothing to record
                 continue
-            if status == "graded":
+            if status == GRADED:
                 grade.auto_score = test["score"]
                 grade.needs_manual_grade = False
             else:

@@ -21,10 +21,11 @@ import nbformat
 from jupyter_core.utils import ensure_async
 
 from nngrade.grading import faults
-from nngrade.grading.markers import DEFAULT, Markers, strip_hidden
-from nngrade.grading.prepare import Prepared, SubmissionError, prepare
+from nngrade.grading.executors import Executor, Job
+from nngrade.grading.markers import strip_hidden
+from nngrade.grading.prepare import Prepared, nbgrader_meta
 from nngrade.grading.redact import outcome_for, redact
-from nngrade.grading.results import HIDDEN_NOT_RUN, GradeReport, Limits, TestOutcome
+from nngrade.grading.results import COULD_NOT_GRADE, GRADED, GradeReport, Limits, TestOutcome
 from nngrade.grading.worker import ONE_THREAD
 
 PROBE_TIMEOUT = 10.0  # seconds a kernel gets to answer after an interrupt
@@ -181,66 +182,44 @@ def execute(prepared: Prepared, master: Path, limits: Limits) -> Execution:
         shutil.rmtree(ipc, ignore_errors=True)
 
 
-def grade_notebook(
-    submission: Path,
-    master: Path,
-    *,
-    assignment: str,
-    limits: Limits,
-    hidden: bool = True,
-    student: str | None = None,
-    new_in_master: frozenset[str] = frozenset(),
-    markers: Markers = DEFAULT,
-) -> GradeReport:
-    """Grade one submitted notebook against its master copy (the `executors.Executor` call).
+def _grade(job: Job, prepared: Prepared) -> GradeReport:
+    """Run the prepared notebook in one kernel and judge its test cells.
 
     Raises `GraderFault` when the kernel does not start or the master's set-up cannot import
     a package: those are faults of the grading environment, never the student's grade.
     """
-    submission, master = Path(submission), Path(master)
-    try:
-        prepared = prepare(
-            submission,
-            master,
-            assignment=assignment,
-            limits=limits,
-            new_in_master=new_in_master,
-            markers=markers,
-        )
-    except SubmissionError as err:
-        return GradeReport(assignment, student, "could-not-grade", str(err), [], None)
-    if not hidden:
+    master, limits = job.master, job.limits
+    test_ids = {t.grade_id for t in prepared.tests}
+    if not job.hidden:
         for cell in prepared.notebook.cells:
-            if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") in {
-                t.grade_id for t in prepared.tests
-            }:
-                cell.source = strip_hidden(cell.source, markers)
-        prepared.notes.append(HIDDEN_NOT_RUN)
+            if nbgrader_meta(cell).get("grade_id") in test_ids:
+                cell.source = strip_hidden(cell.source, job.markers)
     run = execute(prepared, master, limits)
     if run.start_error:
         raise faults.kernel_did_not_start(run.start_error)
     fault = faults.master_setup_failed(prepared.notebook)
     if fault is not None:
         raise fault
-    tests = _outcomes(prepared, run, hidden=hidden)
+    tests = _outcomes(prepared, run, hidden=job.hidden)
     notebook = redact(prepared.notebook, prepared.tests, tests)
-    test_ids = {t.grade_id for t in prepared.tests}
     for index, state in sorted(run.cell_status.items()):
-        grade_id = prepared.notebook.cells[index].get("metadata", {}).get("nbgrader", {})
-        if state == "timeout" and grade_id.get("grade_id") not in test_ids:
+        grade_id = nbgrader_meta(prepared.notebook.cells[index]).get("grade_id")
+        if state == "timeout" and grade_id not in test_ids:
             prepared.notes.append(
                 f"cell {index + 1} ran over {limits.cell_timeout:g} s and was interrupted "
                 "(an endless loop, or code far slower than needed); grading went on"
             )
-    status = "could-not-grade" if run.fatal else "graded"
-    return GradeReport(assignment, student, status, run.fatal, tests, notebook, prepared.notes)
+    status = COULD_NOT_GRADE if run.fatal else GRADED
+    return GradeReport(
+        job.assignment, job.student, status, run.fatal, tests, notebook, prepared.notes
+    )
+
+
+grade_notebook = Executor(_grade)  # the in-kernel executor (see executors.Executor)
 
 
 def _outcomes(prepared: Prepared, run: Execution, *, hidden: bool) -> list[TestOutcome]:
-    index_of = {
-        c.get("metadata", {}).get("nbgrader", {}).get("grade_id"): i
-        for i, c in enumerate(prepared.notebook.cells)
-    }
+    index_of = {nbgrader_meta(c).get("grade_id"): i for i, c in enumerate(prepared.notebook.cells)}
     outcomes = []
     for test in prepared.tests:
         index = index_of[test.grade_id]

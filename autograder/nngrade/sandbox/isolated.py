@@ -25,10 +25,11 @@ import numpy as np
 
 from nngrade.grading import faults
 from nngrade.grading import markers as mk
-from nngrade.grading.markers import DEFAULT, Markers
-from nngrade.grading.prepare import SubmissionError, is_test_cell, nbgrader_meta, prepare
+from nngrade.grading.executors import Executor, Job
+from nngrade.grading.markers import Markers
+from nngrade.grading.prepare import Prepared, is_test_cell, nbgrader_meta
 from nngrade.grading.results import (
-    HIDDEN_NOT_RUN,
+    GRADED,
     GradeReport,
     GraderFault,
     Limits,
@@ -55,39 +56,16 @@ class _TestResult:
     partial: float | None = None
 
 
-def grade_notebook(
-    submission: Path,
-    master: Path,
-    *,
-    assignment: str,
-    limits: Limits,
-    hidden: bool = True,
-    student: str | None = None,
-    new_in_master: frozenset[str] = frozenset(),
-    markers: Markers = DEFAULT,
-) -> GradeReport:
+def _grade(job: Job, prepared: Prepared) -> GradeReport:
     """Grade one submission with student code sandboxed and test cells run by the grader.
 
     Raises `GraderFault` when the sandbox cannot start or the master's set-up cannot import a
     package (faults of the grading environment, never the student's grade). What the sandbox
     is (mode, warnings, host paths) goes to the instructor's log, never to student notes.
     """
-    submission, master = Path(submission), Path(master)
-    try:
-        prepared = prepare(
-            submission,
-            master,
-            assignment=assignment,
-            limits=limits,
-            new_in_master=new_in_master,
-            markers=markers,
-        )
-    except SubmissionError as err:
-        return GradeReport(assignment, student, "could-not-grade", str(err))
+    submission, master, limits = job.submission, job.master, job.limits
     master_nb = nbformat.read(str(master), as_version=4)
     notes = list(prepared.notes)
-    if not hidden:
-        notes.append(HIDDEN_NOT_RUN)
     instructor: list[str] = []
     try:
         sandbox = Sandbox(limits, files=_seed_files(submission, master))
@@ -112,7 +90,7 @@ def grade_notebook(
             )
             log.warning("nngrade: %s", warning)
             instructor.append(f"sandbox warning: {warning}")
-        run = _Run(sandbox, limits, hidden, _trusted_base(master_nb), markers)
+        run = _Run(sandbox, limits, job.hidden, _trusted_base(master_nb), job.markers)
         tests = run.grade(prepared.notebook)
         notes.extend(run.notes)
     finally:
@@ -123,15 +101,18 @@ def grade_notebook(
     if fault is not None:
         raise fault
     return GradeReport(
-        assignment,
-        student,
-        "graded",
+        job.assignment,
+        job.student,
+        GRADED,
         "",
         tests=tests,
         notebook=prepared.notebook,
         notes=notes,
         log=instructor,
     )
+
+
+grade_notebook = Executor(_grade)  # the isolated executor (see executors.Executor)
 
 
 def _seed_files(submission: Path, master: Path) -> dict[str, bytes]:
