@@ -7,24 +7,12 @@ Screenshots go to test-artifacts/ (gitignored).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from _lab_server import ROOT, lab_server
+from offline_browser import CHROMIUM, CHROMIUM_ARGS, SECOND
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 NOTEBOOK = ROOT / "notebooks" / "02_gradient_descent.ipynb"
 ARTEFACTS = ROOT / "test-artifacts"
-SECOND = 1000  # Playwright counts milliseconds
 
 pytestmark = [
     pytest.mark.browser,

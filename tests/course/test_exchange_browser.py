@@ -25,19 +25,9 @@ from _lab_server import ROOT, lab_server
 from nngrade.grading.config import load
 from nngrade.grading.exchange import prepare_workspace
 from nngrade_support import make_course
+from offline_browser import CHROMIUM, CHROMIUM_ARGS, SECOND
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTEFACTS = ROOT / "test-artifacts"
-SECOND = 1000  # Playwright counts milliseconds
 ANSWERS = {
     "def square(x):": "def square(x):\n    return np.asarray(x) ** 2",
     "def increment(n):": "def increment(n):\n    return n + 1",

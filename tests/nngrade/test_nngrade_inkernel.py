@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import nbformat
 import pytest
 from nngrade.grading.inkernel import grade_notebook
 from nngrade.grading.results import HIDDEN_NOT_RUN, Limits
 from nngrade_support import sim, tiny_master
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture()
-def master_path(tmp_path):
-    path = tmp_path / "master" / "tiny.ipynb"
-    path.parent.mkdir()
-    nbformat.write(tiny_master(), str(path))
-    return path
 
 
 def _grade(tmp_path, master_path, *mutations, **limits):

@@ -12,14 +12,6 @@ from nngrade.grading.results import GradeReport, Limits, TestOutcome
 from nngrade_support import sim, tiny_master
 
 
-@pytest.fixture()
-def master_path(tmp_path):
-    path = tmp_path / "master" / "tiny.ipynb"
-    path.parent.mkdir()
-    nbformat.write(tiny_master(), str(path))
-    return path
-
-
 def _prepare(tmp_path, master_path, nb=None, raw=None, **kw):
     target = tmp_path / "sub" / "tiny.ipynb"
     if raw is not None:

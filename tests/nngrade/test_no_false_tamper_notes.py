@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import simulate as sim
-from make_tiny import tiny_master
+from make_tiny import graded_cell, tiny_master
 from nngrade.grading.prepare import prepare
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,20 +59,7 @@ def test_edited_points_in_a_release_notebook_are_still_noted(tmp_path):
 def test_a_test_new_in_the_master_is_new_not_deleted(tmp_path):
     master = tiny_master()
     student = sim.build(master, [])  # made before the master gained test_extra
-    new = nbformat.v4.new_code_cell(
-        "assert square(-1) == 1",
-        metadata={
-            "nbgrader": {
-                "grade": True,
-                "grade_id": "test_extra",
-                "locked": True,
-                "points": 1,
-                "schema_version": 3,
-                "solution": False,
-            }
-        },
-    )
-    master.cells.append(new)
+    master.cells.append(graded_cell("assert square(-1) == 1", "test_extra"))
     master_path = sim.write(master, tmp_path / "master.ipynb")
     path = sim.write(student, tmp_path / "tiny.ipynb")
     notes = prepare(path, master_path, assignment="tiny", new_in_master={"test_extra"}).notes

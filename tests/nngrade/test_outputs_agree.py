@@ -7,6 +7,7 @@ import json
 import nbformat
 import pytest
 from agreement import assert_agree, six_outputs
+from make_tiny import graded_cell
 from nngrade.cli import main
 from nngrade_support import CLASS, make_course, submit_class
 
@@ -39,19 +40,7 @@ def _cell(nb, grade_id):
 
 
 def add_test(nb):
-    cell = nbformat.v4.new_code_cell(
-        "assert square(-2) == 4, 'square(-2) should be 4'",
-        metadata={
-            "nbgrader": {
-                "grade": True,
-                "grade_id": "test_square_negative",
-                "locked": True,
-                "points": 1,
-                "schema_version": 3,
-                "solution": False,
-            }
-        },
-    )
+    cell = graded_cell("assert square(-2) == 4, 'square(-2) should be 4'", "test_square_negative")
     nb.cells.insert(nb.cells.index(_cell(nb, "test_square_hidden")) + 1, cell)
 
 

@@ -25,7 +25,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-]
+]  # every browser test launches Debian's Chromium with these
+SECOND = 1000  # Playwright counts milliseconds
 LOCAL_HOSTS = {"127.0.0.1"}
 LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 
