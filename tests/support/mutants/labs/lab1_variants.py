@@ -574,6 +574,143 @@ def softplus_derivative(a):
         },
         "other",
     ),
+    # -- bugs from real students (issue 14, item 4) --------------------------------------------
+    "loss_int_of_sum_of_squares": Bug(
+        "test_squared_loss",
+        {
+            "squared_loss": """
+def squared_loss(y_tilde, y):
+    return int(np.sum((y_tilde - y) ** 2)) / 2
+"""
+        },
+        "integer-division",
+    ),
+    "divergence_rate_floor_division": Bug(
+        "test_answer_divergence_learning_rate",
+        {
+            "answer_divergence_learning_rate": """
+def answer_divergence_learning_rate(x):
+    return 2 // np.sum(np.asarray(x) ** 2)
+"""
+        },
+        "integer-division",
+    ),
+    "descent_asarray_aliases_w0": Bug(
+        "test_gradient_descent",
+        {
+            "gradient_descent": """
+def gradient_descent(X, y, w0, lr, iterations):
+    w = np.asarray(w0, dtype=float)
+    losses = [squared_loss(perceptron_predict(X, w), y)]
+    for _ in range(iterations):
+        w -= lr * squared_loss_gradient(X, w, y)
+        losses.append(squared_loss(perceptron_predict(X, w), y))
+    return w, np.array(losses)
+"""
+        },
+        "alias",
+    ),
+    "descent_rate_divided_by_n_features": Bug(
+        "test_gradient_descent",
+        {
+            "gradient_descent": """
+def gradient_descent(X, y, w0, lr, iterations):
+    w = np.array(w0, dtype=float)
+    losses = [squared_loss(perceptron_predict(X, w), y)]
+    for _ in range(iterations):
+        w = w - lr / X.shape[1] * squared_loss_gradient(X, w, y)
+        losses.append(squared_loss(perceptron_predict(X, w), y))
+    return w, np.array(losses)
+"""
+        },
+        "learning-rate-scale",
+    ),
+    "gradient_residual_not_a_column": Bug(
+        "test_squared_loss_gradient",
+        {
+            "squared_loss_gradient": """
+def squared_loss_gradient(X, w, y):
+    return np.sum(X * (X @ w - y), axis=0)
+"""
+        },
+        "broadcast",
+    ),
+    "predict_returns_a_column": Bug(
+        "test_perceptron_predict",
+        {
+            "perceptron_predict": """
+def perceptron_predict(X, w):
+    return X @ np.reshape(w, (-1, 1))
+"""
+        },
+        "broadcast",
+    ),
+    "neuron_gradient_dot_for_elementwise": Bug(
+        "test_sigmoid_neuron_gradient",
+        {
+            "sigmoid_neuron_gradient": """
+def sigmoid_neuron_gradient(X, w, b, y):
+    f = sigmoid(X @ w + b)
+    delta = np.dot(f - y, f * (1 - f))
+    return X.T @ delta, float(np.sum(delta))
+"""
+        },
+        "dot-vs-elementwise",
+    ),
+    "neuron_gradient_weights_mean": Bug(
+        "test_sigmoid_neuron_gradient",
+        {
+            "sigmoid_neuron_gradient": """
+def sigmoid_neuron_gradient(X, w, b, y):
+    f = sigmoid(X @ w + b)
+    delta = (f - y) * f * (1 - f)
+    return X.T @ delta / len(y), float(np.sum(delta))
+"""
+        },
+        "factor-R",
+    ),
+    "tanh_derivative_sign_flipped": Bug(
+        "test_tanh_derivative",
+        {
+            "tanh_derivative": """
+def tanh_derivative(a):
+    return np.tanh(a) ** 2 - 1
+"""
+        },
+        "sign",
+    ),
+    "neuron_forward_sums_whole_batch": Bug(
+        "test_sigmoid_neuron_forward",
+        {
+            "sigmoid_neuron_forward": """
+def sigmoid_neuron_forward(X, w, b):
+    return sigmoid(np.sum(X * w) + b)
+"""
+        },
+        "axis",
+    ),
+    "relu_derivative_overwrites_input": Bug(
+        "test_relu_derivative",
+        {
+            "relu_derivative": """
+def relu_derivative(a):
+    a[a > 0] = 1.0
+    a[a <= 0] = 0.0
+    return a
+"""
+        },
+        "alias",
+    ),
+    "sigmoid_derivative_of_input_squared": Bug(
+        "test_sigmoid_derivative",
+        {
+            "sigmoid_derivative": """
+def sigmoid_derivative(a):
+    return a * (1 - a)
+"""
+        },
+        "wrong-input",
+    ),
 }
 
 ALTERNATIVES: dict[str, dict[str, str]] = {

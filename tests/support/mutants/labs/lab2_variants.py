@@ -646,6 +646,150 @@ def answer_zero_initialisation():
         },
         "other",
     ),
+    # -- bugs from real students (issue 14, item 4) --------------------------------------------
+    "softmax_cast_to_int": Bug(
+        "test_softmax",
+        {
+            "softmax": """
+def softmax(A):
+    E = np.exp(A - A.max(axis=1, keepdims=True))
+    return (E / E.sum(axis=1, keepdims=True)).astype(int)
+"""
+        },
+        "integer-division",
+    ),
+    "softmax_max_without_keepdims": Bug(
+        "test_softmax",
+        {
+            "softmax": """
+def softmax(A):
+    E = np.exp(A - np.max(A, axis=1))
+    return E / np.sum(E, axis=1, keepdims=True)
+"""
+        },
+        "broadcast",
+    ),
+    "softmax_shifts_callers_logits_in_place": Bug(
+        "test_softmax",
+        {
+            "softmax": """
+def softmax(A):
+    A -= A.max(axis=1, keepdims=True)
+    E = np.exp(A)
+    return E / E.sum(axis=1, keepdims=True)
+"""
+        },
+        "alias",
+    ),
+    "cross_entropy_matrix_product_of_labels": Bug(
+        "test_cross_entropy",
+        {
+            "cross_entropy": """
+def cross_entropy(A, Y):
+    c = A.max(axis=1, keepdims=True)
+    log_F = A - c - np.log(np.exp(A - c).sum(axis=1, keepdims=True))
+    return float(-np.sum(Y @ log_F.T))
+"""
+        },
+        "dot-vs-elementwise",
+    ),
+    "ce_gradient_softmax_over_batch": Bug(
+        "test_cross_entropy_gradient",
+        {
+            "cross_entropy_gradient": """
+def cross_entropy_gradient(A, Y):
+    E = np.exp(A - A.max(axis=0, keepdims=True))
+    return E / E.sum(axis=0, keepdims=True) - Y
+"""
+        },
+        "axis",
+    ),
+    "forward_bias_as_column": Bug(
+        "test_two_layer_forward",
+        {
+            "two_layer_forward": """
+def two_layer_forward(X, W1, b1, W2, b2):
+    F1 = sigmoid(X @ W1.T + b1[:, None])
+    return F1, F1 @ W2.T + b2
+"""
+        },
+        "broadcast",
+    ),
+    "backward_output_bias_summed_over_classes": Bug(
+        "test_two_layer_backward",
+        {
+            "two_layer_backward": """
+def two_layer_backward(dL_dA2, X, F1, W2):
+    dA1 = (dL_dA2 @ W2) * F1 * (1 - F1)
+    return dA1.T @ X, dA1.sum(axis=0), dL_dA2.T @ F1, dL_dA2.sum(axis=1)
+"""
+        },
+        "axis",
+    ),
+    "backward_hidden_weights_from_activations": Bug(
+        "test_two_layer_backward",
+        {
+            "two_layer_backward": """
+def two_layer_backward(dL_dA2, X, F1, W2):
+    dA1 = (dL_dA2 @ W2) * F1 * (1 - F1)
+    return dA1.T @ F1, dA1.sum(axis=0), dL_dA2.T @ F1, dL_dA2.sum(axis=0)
+"""
+        },
+        "wrong-input",
+    ),
+    "backward_elementwise_product_with_W2": Bug(
+        "test_two_layer_backward",
+        {
+            "two_layer_backward": """
+def two_layer_backward(dL_dA2, X, F1, W2):
+    dA1 = (dL_dA2 @ W2) * F1 * (1 - F1)
+    dW2 = dL_dA2 * F1
+    return dA1.T @ X, dA1.sum(axis=0), dW2, dL_dA2.sum(axis=0)
+"""
+        },
+        "dot-vs-elementwise",
+    ),
+    "train_rate_floor_divided_by_batch_size": Bug(
+        "test_train_two_layer",
+        {
+            "train_two_layer": _train(
+                update="W1, b1 = W1 - lr // R * dW1, b1 - lr // R * db1\n"
+                "        W2, b2 = W2 - lr // R * dW2, b2 - lr // R * db2"
+            )
+        },
+        "integer-division",
+    ),
+    "train_hidden_bias_never_updated": Bug(
+        "test_train_two_layer",
+        {
+            "train_two_layer": _train(
+                update="W1 = W1 - lr / R * dW1\n"
+                "        W2, b2 = W2 - lr / R * dW2, b2 - lr / R * db2"
+            )
+        },
+        "missing-term",
+    ),
+    "train_shuffles_inputs_and_labels_apart": Bug(
+        "test_train_two_layer",
+        {
+            "train_two_layer": """
+def train_two_layer(X, y, n_hidden=8, lr=2.0, epochs=2000, seed=0):
+    rng = np.random.default_rng(seed)
+    R, n = X.shape
+    K = int(np.max(y)) + 1
+    W1, b1 = rng.normal(size=(n_hidden, n)), np.zeros(n_hidden)
+    W2, b2 = rng.normal(size=(K, n_hidden)), np.zeros(K)
+    for _ in range(epochs):
+        Xs, Ys = X[rng.permutation(R)], one_hot(y[rng.permutation(R)], K)
+        F1, A2 = two_layer_forward(Xs, W1, b1, W2, b2)
+        dW1, db1, dW2, db2 = two_layer_backward(cross_entropy_gradient(A2, Ys), Xs, F1, W2)
+        W1, b1 = W1 - lr / R * dW1, b1 - lr / R * db1
+        W2, b2 = W2 - lr / R * dW2, b2 - lr / R * db2
+    return W1, b1, W2, b2
+"""
+        },
+        "shuffling",
+    ),
 }
 
 ALTERNATIVES: dict[str, dict[str, str]] = {
