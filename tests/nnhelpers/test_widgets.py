@@ -252,22 +252,27 @@ def test_activation_dropdown_switches_the_curve():
 
 
 # --------------------------------------------------------------------------- no front end
-@pytest.mark.slow
-def test_executed_without_front_end_the_output_keeps_a_static_png():
-    from nbclient import NotebookClient
-    from nbconvert import HTMLExporter
-
+def _explorer_notebook(arguments: str) -> nbformat.NotebookNode:
+    """A one-cell python3 notebook that shows `learning_rate_explorer(arguments)`."""
     nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell(
-            "from nnhelpers.widgets import learning_rate_explorer\nlearning_rate_explorer(lr=0.5)"
-        )
-    ]
+    source = (
+        f"from nnhelpers.widgets import learning_rate_explorer\nlearning_rate_explorer({arguments})"
+    )
+    nb.cells = [nbformat.v4.new_code_cell(source)]
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
         "language": "python",
     }
+    return nb
+
+
+@pytest.mark.slow
+def test_executed_without_front_end_the_output_keeps_a_static_png():
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    nb = _explorer_notebook("lr=0.5")
     NotebookClient(nb, timeout=180, kernel_name="python3").execute()
     (output,) = nb.cells[0].outputs
     assert output["output_type"] == "execute_result"
@@ -349,17 +354,7 @@ def test_in_jupyterlab_the_slider_changes_the_shown_image(tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("chromium is not installed (.ci/run installs it with apt)")
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell(
-            "from nnhelpers.widgets import learning_rate_explorer\nlearning_rate_explorer()"
-        )
-    ]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    nb = _explorer_notebook("")
     nbformat.write(nb, tmp_path / "explore.ipynb")
     image = ".jupyter-widgets img"
     with _jupyterlab(tmp_path) as (url, token), sync_api.sync_playwright() as play:
