@@ -9,20 +9,11 @@ from __future__ import annotations
 
 import pytest
 from _lab_server import ROOT, lab_server
-from offline_browser import CHROMIUM, CHROMIUM_ARGS, SECOND
+from offline_browser import ARTEFACTS, CHROMIUM, CHROMIUM_ARGS, SECOND, needs_chromium
 
 NOTEBOOK = ROOT / "notebooks" / "02_gradient_descent.ipynb"
-ARTEFACTS = ROOT / "test-artifacts"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian's chromium at /usr/bin/chromium "
-        "(apt-get install chromium; .ci/run installs it)",
-    ),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium]
 
 ALL_CODE_CELLS_RAN = """() => {
     const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];

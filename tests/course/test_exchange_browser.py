@@ -21,27 +21,18 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from _lab_server import ROOT, lab_server
+from _lab_server import lab_server
 from nngrade.grading.config import load
 from nngrade.grading.exchange import prepare_workspace
 from nngrade_support import make_course
-from offline_browser import CHROMIUM, CHROMIUM_ARGS, SECOND
+from offline_browser import ARTEFACTS, CHROMIUM, CHROMIUM_ARGS, SECOND, needs_chromium
 
-ARTEFACTS = ROOT / "test-artifacts"
 ANSWERS = {
     "def square(x):": "def square(x):\n    return np.asarray(x) ** 2",
     "def increment(n):": "def increment(n):\n    return n + 1",
 }
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian's chromium at /usr/bin/chromium "
-        "(apt-get install chromium; .ci/run installs it)",
-    ),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium]
 
 
 def _shot(page, name: str) -> None:

@@ -16,7 +16,7 @@ from make_tiny import tiny_master
 from nngrade.cli import main
 from nngrade.grading.offline_html import render_notebook, tex_to_mathml
 from nngrade_support import make_course, submit_class
-from offline_browser import CHROMIUM, offline_browser
+from offline_browser import needs_chromium, offline_browser
 
 # Display maths, inline maths and an aligned environment, as the lab notebooks write them.
 MATHS = (
@@ -99,7 +99,7 @@ RENDERED = """() => [...document.querySelectorAll('math')].map(m => {
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+@needs_chromium
 def test_feedback_formulas_render_with_the_network_blocked(pages, tmp_path):
     with offline_browser() as browser:
         page = browser.new_page()

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -27,6 +29,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]  # every browser test launches Debian's Chromium with these
 SECOND = 1000  # Playwright counts milliseconds
+ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # screenshots (gitignored)
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Debian's chromium at /usr/bin/chromium "
+    "(apt-get install chromium; .ci/run installs it)",
+)
 LOCAL_HOSTS = {"127.0.0.1"}
 LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 
