@@ -14,6 +14,7 @@ import nbformat
 import numpy as np
 import pytest
 from nngrade.grading.results import Limits
+from nngrade.grading.worker import ONE_THREAD
 from nngrade.sandbox import agent as wire
 from nngrade.sandbox import launcher as sandbox_module
 from nngrade.sandbox.launcher import KernelDied, Sandbox, detect
@@ -253,6 +254,14 @@ def test_interrupt_then_kill_on_timeouts():
             )
         with pytest.raises(KernelDied):
             run(sb, "print(1)")
+
+
+def test_student_code_runs_with_one_thread_like_every_grading_process():
+    """The sandbox's environment carries the grader's one-thread settings (worker.ONE_THREAD):
+    a class graded in parallel does not oversubscribe the cores, and plots use Agg."""
+    with Sandbox(LIMITS) as sb:
+        env = json.loads(run(sb, "import os, json\nprint(json.dumps(dict(os.environ)))")["stdout"])
+    assert {name: env.get(name) for name in ONE_THREAD} == ONE_THREAD
 
 
 def test_kernel_exit_is_reported_not_hung():

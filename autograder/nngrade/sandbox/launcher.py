@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nngrade.grading.results import GraderFault, Limits
+from nngrade.grading.worker import ONE_THREAD
 from nngrade.sandbox import agent as wire
 
 log = logging.getLogger("nngrade.sandbox.launcher")
@@ -729,12 +730,9 @@ class Sandbox:
             "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
             "HOME": home,
             "LANG": "C.UTF-8",
-            "MPLBACKEND": "Agg",
+            **ONE_THREAD,  # one BLAS thread, the Agg backend: as every grading process
             "MPLCONFIGDIR": "/tmp/matplotlib",
             "IPYTHONDIR": "/tmp/ipython",
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         }
         for var in (*DATA_VARS, "NNHELPERS_OFFLINE"):
