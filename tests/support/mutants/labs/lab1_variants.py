@@ -711,6 +711,21 @@ def sigmoid_derivative(a):
         },
         "wrong-input",
     ),
+    "descent_gradient_averaged_in_update": Bug(
+        "test_gradient_descent",
+        {
+            "gradient_descent": """
+def gradient_descent(X, y, w0, lr, iterations):
+    w = np.array(w0, dtype=float)
+    losses = [squared_loss(perceptron_predict(X, w), y)]
+    for _ in range(iterations):
+        w = w - lr * squared_loss_gradient(X, w, y) / len(X)
+        losses.append(squared_loss(perceptron_predict(X, w), y))
+    return w, np.array(losses)
+"""
+        },
+        "factor-R",
+    ),
 }
 
 ALTERNATIVES: dict[str, dict[str, str]] = {

@@ -790,6 +790,17 @@ def train_two_layer(X, y, n_hidden=8, lr=2.0, epochs=2000, seed=0):
         },
         "shuffling",
     ),
+    "backward_output_weights_from_network_input": Bug(
+        "test_two_layer_backward",
+        {
+            "two_layer_backward": """
+def two_layer_backward(dL_dA2, X, F1, W2):
+    dA1 = (dL_dA2 @ W2) * F1 * (1 - F1)
+    return dA1.T @ X, dA1.sum(axis=0), dL_dA2.T @ X, dL_dA2.sum(axis=0)
+"""
+        },
+        "wrong-input",
+    ),
 }
 
 ALTERNATIVES: dict[str, dict[str, str]] = {
