@@ -89,9 +89,18 @@ def _wait_for_workers(address: str, n: int, timeout: float = 90) -> None:
 
 @contextmanager
 def dask_cluster(
-    folder: Path, n_workers: int = 2, worker_env: list[dict] | None = None
+    folder: Path,
+    n_workers: int = 2,
+    worker_env: list[dict] | None = None,
+    scheduler_env: dict | None = None,
+    worker_args: tuple[str, ...] = (),
 ) -> Iterator[Cluster]:
-    """Start a scheduler and `n_workers` single-threaded workers; stop them all afterwards."""
+    """Start a scheduler and `n_workers` single-threaded workers; stop them all afterwards.
+
+    `scheduler_env` adds to the scheduler's environment (e.g. Dask settings such as
+    DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES); `worker_args` adds to every worker's
+    command line (e.g. `--preload FILE`).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
@@ -99,7 +108,7 @@ def dask_cluster(
     scheduler = _start(
         [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
         folder / "scheduler.log",
-        env,
+        {**env, **(scheduler_env or {})},
     )
     cluster = Cluster(address, folder, scheduler)
     try:
@@ -122,6 +131,7 @@ def dask_cluster(
                         str(folder / f"w{i}"),
                         "--name",
                         f"w{i}",
+                        *worker_args,
                     ],
                     folder / f"w{i}.log",
                     {**env, **extra},

@@ -7,15 +7,19 @@ the gradebook. A worker grades in the same sandbox (executor) as local grading, 
 thread, and returns the GradeReport; the instructor's process is the only writer of records,
 gradebook, feedback and exports, and handles results as they complete.
 
-Faults: a worker that dies mid-task has its tasks rerun elsewhere by the scheduler (a task that
-kills `allowed-failures` workers becomes a grader fault, never a grade); the parent accepts one
-result per submission key (duplicates are dropped); an unreachable scheduler or a worker with
-other package versions is a `ClusterError` raised before anything is written.
+Faults: a worker that dies mid-task has its tasks rerun elsewhere by the scheduler. Dask counts
+a death against every task the worker held, so a task that ends in `KilledWorker` is only a
+suspect: once the others are done, each suspect is graded again alone (one task on the whole
+cluster); one that kills workers again then is a grader fault, never a grade, and the run exits
+non-zero. The parent accepts one result per submission key (duplicates are dropped); an
+unreachable scheduler or a worker with other package versions (Python's included) is a
+`ClusterError` raised before anything is written.
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -27,8 +31,9 @@ from nngrade.grading.markers import DEFAULT, Markers
 from nngrade.grading.results import GradeReport, GraderFault, Limits, grader_fault_report
 from nngrade.grading.worker import Task, grade_task, init_worker
 
-# Packages whose versions decide a grade: they must be the same on every worker.
+# Packages whose versions decide a grade: they must be the same on every worker (and Python).
 PINNED = ("numpy", "nbgrader", "nbclient", "nbformat", "ipykernel", "nngrade", "nnhelpers")
+CHECKED = ("python", *PINNED)
 CONNECT_TIMEOUT = "10s"
 
 
@@ -73,10 +78,10 @@ class RemoteTask:
 
 
 def local_versions() -> dict[str, str]:
-    """Installed versions of the packages in PINNED ("missing" when not installed)."""
+    """Python's version and those of the packages in PINNED ("missing" when not installed)."""
     import importlib
 
-    found = {}
+    found = {"python": platform.python_version()}
     for name in PINNED:
         try:
             found[name] = metadata.version(name)
@@ -92,7 +97,7 @@ def version_mismatches(mine: dict[str, str], workers: dict[str, dict[str, str]])
     """One line per worker package whose version differs from the instructor's."""
     lines = []
     for address, theirs in sorted(workers.items()):
-        for name in PINNED:
+        for name in CHECKED:
             if theirs.get(name) != mine.get(name):
                 lines.append(
                     f"worker {address} has {name} {theirs.get(name, 'missing')}, "
@@ -135,6 +140,18 @@ def grade_remote(
             remote.new_in_master,
         )
         return grade_task(task, assignment, limits, executor, markers)
+    except Exception as err:  # noqa: BLE001 - returned, not raised: see below
+        # An exception crossing Dask is pickled with its traceback; one that cannot be (e.g. a
+        # RecursionError) leaves the client's future pending for ever. A report always can.
+        return grader_fault_report(
+            assignment,
+            remote.student,
+            GraderFault(
+                f"the Dask worker failed to grade ({type(err).__name__}: {str(err)[:300]})",
+                "check the worker's installation (the pinned requirements), then run the "
+                "same command again",
+            ),
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -180,55 +197,77 @@ def run_on_cluster(
 ) -> list[Task]:
     """Submit every task, handle results as they complete (each submission once).
 
-    Returns the tasks never finished because `stop()` asked to stop.
+    Tasks that end in `KilledWorker` (a worker died while holding them, maybe because of
+    another task) are graded again afterwards, one at a time; only then is a second
+    `KilledWorker` that task's own grader fault. Returns the tasks never finished because
+    `stop()` asked to stop.
     """
     from distributed import as_completed
 
-    by_key: dict[str, Task] = {}
-    futures = []
-    for task in tasks:
+    def submit(task: Task):
         key = f"nngrade-{assignment}-{task.student}-{task.notebook}-{os.urandom(4).hex()}"
         by_key[key] = task
-        futures.append(
-            client.submit(
-                grade_remote,
-                RemoteTask.from_task(task),
-                assignment,
-                limits,
-                executor,
-                markers,
-                key=key,
-                pure=False,
-                retries=0,
-            )
+        return client.submit(
+            grade_remote,
+            RemoteTask.from_task(task),
+            assignment,
+            limits,
+            executor,
+            markers,
+            key=key,
+            pure=False,
+            retries=0,
         )
+
+    by_key: dict[str, Task] = {}
+    futures = [submit(task) for task in tasks]
     done: set[tuple[str, str]] = set()
-    results = as_completed(futures, with_results=False)
-    for future in results:
+    suspects: list[Task] = []
+    for future in as_completed(futures, with_results=False):
         task = by_key[future.key]
         who = (task.student, task.notebook)
         if who in done:  # a duplicate result (a rerun after a lost worker): the first counts
+            continue
+        if _killed_worker(future):
+            suspects.append(task)
+            future.release()
             continue
         done.add(who)
         finish(task, _report(future, assignment, task))
         future.release()  # saved: a worker lost later need not recompute it
         if stop():
             client.cancel([f for f in futures if not f.done()])
+            return [t for t in tasks if (t.student, t.notebook) not in done]
+    for task in suspects:  # alone on the cluster: a death now is this task's own doing
+        future = submit(task)
+        future.exception()  # waits until it has finished, whether it failed or not
+        done.add((task.student, task.notebook))
+        finish(task, _report(future, assignment, task, alone=True))
+        future.release()
+        if stop():
             break
     return [t for t in tasks if (t.student, t.notebook) not in done]
 
 
-def _report(future, assignment: str, task: Task) -> GradeReport:
+def _killed_worker(future) -> bool:
+    """True when the task failed because workers died while holding it."""
+    from distributed import KilledWorker
+
+    return future.status == "error" and isinstance(future.exception(), KilledWorker)
+
+
+def _report(future, assignment: str, task: Task, alone: bool = False) -> GradeReport:
     """The future's GradeReport; a task that failed on the cluster is a grader fault."""
     try:
         return future.result()
     except Exception as err:  # KilledWorker, a lost connection, a worker's import error
         name = type(err).__name__
+        where = " while graded alone" if alone else ""
         return grader_fault_report(
             assignment,
             task.student,
             GraderFault(
-                f"grading failed on the Dask cluster ({name}: {err})",
+                f"grading failed on the Dask cluster{where} ({name}: {err})",
                 "run the same command again; if this submission kills workers again, run "
                 "`nngrade check` on it and grade it by hand",
             ),
