@@ -443,13 +443,8 @@ class _UidSlot:
             start = os.getpid() % UID_SLOTS
             for offset in range(UID_SLOTS):
                 slot = (start + offset) % UID_SLOTS
-                fd = _open_lock(f"{slot}.lock", folder)
+                fd = _try_lock(f"{slot}.lock", folder)
                 if fd is None:
-                    continue
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError:
-                    os.close(fd)
                     continue
                 self.fd, self.uid = fd, UID_BASE + slot
                 return
@@ -462,6 +457,20 @@ class _UidSlot:
 
     def release(self) -> None:
         os.close(self.fd)
+
+
+def _try_lock(name: str, folder: int) -> int | None:
+    """The fd of lock file `name`, locked exclusively; None when another process holds it
+    (or the file is refused by `_open_lock`)."""
+    fd = _open_lock(name, folder)
+    if fd is None:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _open_lock(name: str, folder: int) -> int | None:
@@ -1091,14 +1100,9 @@ def _sweep_free_slots() -> list[str]:
     folder = _slot_dir()
     try:
         for uid, pids in by_uid.items():
-            fd = _open_lock(f"{uid - UID_BASE}.lock", folder)
-            if fd is None:
+            fd = _try_lock(f"{uid - UID_BASE}.lock", folder)
+            if fd is None:  # a live grader holds it: its sandbox, not a leftover
                 continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                continue  # a live grader holds it: its sandbox, not a leftover
             try:
                 for pid in pids:
                     _kill(pid)
