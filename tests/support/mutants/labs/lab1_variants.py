@@ -726,6 +726,18 @@ def gradient_descent(X, y, w0, lr, iterations):
         },
         "factor-R",
     ),
+    "neuron_gradient_sigmoid_derivative_of_output": Bug(
+        "test_sigmoid_neuron_gradient",
+        {
+            "sigmoid_neuron_gradient": """
+def sigmoid_neuron_gradient(X, w, b, y):
+    f = sigmoid(X @ w + b)
+    delta = (f - y) * sigmoid(f) * (1 - sigmoid(f))
+    return X.T @ delta, float(np.sum(delta))
+"""
+        },
+        "wrong-input",
+    ),
 }
 
 ALTERNATIVES: dict[str, dict[str, str]] = {

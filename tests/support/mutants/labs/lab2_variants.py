@@ -801,6 +801,17 @@ def two_layer_backward(dL_dA2, X, F1, W2):
         },
         "wrong-input",
     ),
+    "backward_sigmoid_derivative_without_F1": Bug(
+        "test_two_layer_backward",
+        {
+            "two_layer_backward": """
+def two_layer_backward(dL_dA2, X, F1, W2):
+    dA1 = (dL_dA2 @ W2) * (1 - F1)
+    return dA1.T @ X, dA1.sum(axis=0), dL_dA2.T @ F1, dL_dA2.sum(axis=0)
+"""
+        },
+        "missing-term",
+    ),
 }
 
 ALTERNATIVES: dict[str, dict[str, str]] = {
