@@ -123,10 +123,7 @@ def test_learning_rate_slider_redraws_the_plot_in_jupyterlab(tmp_path):
             raise
         finally:
             browser.close()
-    errors = [
-        line for line in lab.log.read_text(errors="replace").splitlines() if "Traceback" in line
-    ]
-    assert not errors, f"JupyterLab logged errors; see {lab.log}"
+    lab.assert_no_tracebacks()
 
 
 def test_browser_artefacts_are_gitignored():

@@ -281,7 +281,4 @@ def test_fetch_work_submit_and_feedback_through_the_exchange(tmp_path):
             raise
         finally:
             browser.close()
-    errors = [
-        line for line in lab.log.read_text(errors="replace").splitlines() if "Traceback" in line
-    ]
-    assert not errors, f"JupyterLab logged errors; see {lab.log}"
+    lab.assert_no_tracebacks()

@@ -35,6 +35,12 @@ class LabServer:
     def notebook_url(self, relative: str) -> str:
         return f"{self.url}/lab/tree/{relative}?token={self.token}"
 
+    def assert_no_tracebacks(self) -> None:
+        """Fail when JupyterLab's log holds a traceback (a server error the page may hide)."""
+        lines = self.log.read_text(errors="replace").splitlines()
+        errors = [line for line in lines if "Traceback" in line]
+        assert not errors, f"JupyterLab logged errors; see {self.log}"
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
