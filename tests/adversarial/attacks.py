@@ -57,6 +57,7 @@ class Attack:
     mutate: Callable[[nbformat.NotebookNode], None] | None = None
     max_score: float = 0.0  # the most it may get (what it honestly earned)
     forbidden_text: str = ""  # must not appear in what the grader reports
+    tail: list[str] = field(default_factory=list)  # code cells appended after the last test
     # Too dangerous to run without the namespace sandbox: as root, RLIMIT_NPROC does not apply,
     # kill(-1) reaches every process and every file is writable.
     needs_namespaces: bool = False
@@ -68,6 +69,9 @@ class Attack:
         for offset, source in enumerate(self.cells):
             code = string.Template(source).substitute(context)
             nb.cells.insert(at + offset, nbformat.v4.new_code_cell(code))
+        for source in self.tail:
+            code = string.Template(source).substitute(context)
+            nb.cells.append(nbformat.v4.new_code_cell(code))
         if self.mutate is not None:
             self.mutate(nb)
         return nb
@@ -129,6 +133,39 @@ def _cheat_reading(paths: str) -> str:
         "        pass\n" + CHEAT_IF
     )
 
+
+# A correct `double` that keeps every input it is given (the hidden tests' ones too), in a
+# global list and in a file; later cells try to show the log in the feedback.
+LOGGING_DOUBLE = """import numpy as np
+LOG = []
+def double(x):
+    LOG.append(np.asarray(x).tolist())
+    with open('/tmp/calls.log', 'a') as handle:
+        handle.write(repr(np.asarray(x).tolist()) + '\\n')
+    return 2.0 * np.asarray(x, dtype=float)
+"""
+# hidden inputs the log holds after test_double's hidden part (the 2x2 probe), behind a marker
+# that the source itself does not spell
+SHOW_LOG = "'LEA' + 'KED ' + repr([v for v in LOG if np.ndim(v) == 2])"
+
+
+def _noise_raises_log(nb: nbformat.NotebookNode) -> None:
+    """`noise` (called by test_noise's visible part, after test_double's hidden part) raises
+    an error whose text is the log of hidden inputs."""
+    for cell in nb.cells:
+        if nbgrader_meta(cell).get("grade_id") == "noise":
+            cell.source += (
+                "\n\ndef noise(rng, n):\n"
+                "    if any(np.ndim(v) == 2 for v in LOG):\n"
+                f"        raise ValueError({SHOW_LOG})\n"
+                "    return rng.normal(size=n)\n"
+            )
+
+
+LEAK_AFTER_HIDDEN = (
+    "nothing student code produces after the first hidden test is kept: later cells' outputs "
+    "are replaced by a note, and later tests show no student prints or error texts"
+)
 
 ATTACKS: list[Attack] = [
     # ------------------------------------------------------------------ unearned points
@@ -306,6 +343,46 @@ ATTACKS: list[Attack] = [
         forbidden_text="LEAK",
     ),
     Attack(
+        "leak_log_printed_later",
+        "read",
+        "logs the arguments of its graded function; a cell after the tests prints the log",
+        LEAK_AFTER_HIDDEN,
+        [LOGGING_DOUBLE],
+        base="reference",
+        max_score=6.0,
+        forbidden_text="LEAKED",
+        tail=[f"print({SHOW_LOG})"],
+    ),
+    Attack(
+        "leak_log_in_later_error_and_value",
+        "read",
+        "shows the logged hidden inputs as a later cell's value, error and display, and reads "
+        "them back from a file it wrote",
+        LEAK_AFTER_HIDDEN,
+        [LOGGING_DOUBLE],
+        base="reference",
+        max_score=6.0,
+        forbidden_text="LEAKED",
+        tail=[
+            SHOW_LOG,
+            f"from IPython.display import display\ndisplay({SHOW_LOG})",
+            "print('LEA' + 'KED', open('/tmp/calls.log').read())",
+            f"raise ValueError({SHOW_LOG})",
+        ],
+    ),
+    Attack(
+        "leak_log_in_visible_test_error",
+        "read",
+        "a function called by a later visible test raises an error whose text is the log of "
+        "the hidden inputs an earlier hidden test gave it",
+        LEAK_AFTER_HIDDEN,
+        [LOGGING_DOUBLE],
+        base="reference",
+        mutate=_noise_raises_log,
+        max_score=6.0,
+        forbidden_text="LEAKED",
+    ),
+    Attack(
         "read_grader_files",
         "read",
         "opens the gradebook, nbgrader_config.py and another student's submission",
@@ -455,6 +532,17 @@ ATTACKS: list[Attack] = [
             "    socket.create_connection(('127.0.0.1', $PORT), timeout=2).sendall(b'$TOKEN')\n"
             "except OSError as err:\n    print('network blocked:', err)\n"
         ],
+        base="reference",
+        max_score=6.0,
+    ),
+    Attack(
+        "huge_error_texts",
+        "harm",
+        "300 cells each raise ValueError('x' * 65536): a graded copy of tens of MB (1.17 GB "
+        "with more cells), and a page that takes minutes to render",
+        "an exception's value is kept to 2,000 characters, a traceback to 20,000, all outputs "
+        "of a notebook to 5,000,000 characters (caps.py)",
+        ["raise ValueError('x' * 65536)"] * 300,
         base="reference",
         max_score=6.0,
     ),

@@ -122,3 +122,134 @@ FORMULA_IDS = [
 ]
 # A name that would clear the instructor's terminal and set its title when printed.
 TERMINAL_ID = "\x1b[2J\x1b]0;pwned\x07mallory"
+
+
+# -- script in the instructor's browser ------------------------------------------------------
+def _js(name: str) -> str:
+    """JavaScript that records that it ran (no double quotes: it goes inside attributes)."""
+    # `void(0)`: as a javascript: URL, a script with a value would replace the whole document
+    return f"(top.__nn_ran=top.__nn_ran||[]).push('{name}');top.document.title='pwned';void(0)"
+
+
+@dataclass(frozen=True)
+class PageAttack:
+    """Student content that tries to run script where a feedback page is read.
+
+    `where` is "markdown" (a Markdown cell's source), "metadata" (the notebook's title) or
+    a MIME type (an output of a code cell with that data). `click`: an element id the
+    browser test clicks (links and buttons run only when clicked).
+    """
+
+    name: str
+    where: str
+    content: str
+    click: str = ""
+
+
+def _page_attacks() -> list[PageAttack]:
+    j = _js
+    svg = (
+        "<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10' onload=\"{0}\">"
+        "<script>{1}</script><rect width='10' height='10'/></svg>"
+    )
+    return [
+        PageAttack("md_script", "markdown", f"<script>{j('md_script')}</script>"),
+        PageAttack("md_svg_onload", "markdown", f'<svg onload="{j("md_svg_onload")}"></svg>'),
+        PageAttack("md_img_onerror", "markdown", f'<img src="x" onerror="{j("md_img_onerror")}">'),
+        PageAttack(
+            "md_javascript_link",
+            "markdown",
+            f'<a id="nn-jslink" href="javascript:{j("md_javascript_link")}">link</a>',
+            click="nn-jslink",
+        ),
+        PageAttack(
+            "md_markdown_js_link",
+            "markdown",
+            f"[a link](javascript:{j('md_markdown_js_link')}) and ![img](javascript:void(0))",
+        ),
+        PageAttack(
+            "md_iframe_srcdoc",
+            "markdown",
+            f'<iframe srcdoc="<script>{j("md_iframe_srcdoc")}</script>"></iframe>',
+        ),
+        PageAttack(
+            "md_object_data",
+            "markdown",
+            f'<object data="data:text/html,<script>{j("md_object_data")}</script>"></object>',
+        ),
+        PageAttack(
+            "md_details_ontoggle",
+            "markdown",
+            f'<details open ontoggle="{j("md_details_ontoggle")}"><summary>s</summary></details>',
+        ),
+        PageAttack(
+            "md_autofocus",
+            "markdown",
+            f'<input autofocus onfocus="{j("md_autofocus")}">',
+        ),
+        PageAttack(
+            "md_body_onload",
+            "markdown",
+            f'<body onload="{j("md_body_onload")}"><p>x</p>',
+        ),
+        PageAttack(
+            "md_noscript_mxss",
+            "markdown",
+            f'<noscript><p title="</noscript><img src=x onerror={j("md_noscript_mxss")}>">',
+        ),
+        PageAttack(
+            "md_form_button",
+            "markdown",
+            f'<form><button id="nn-button" formaction="javascript:{j("md_form_button")}">'
+            "b</button></form>",
+            click="nn-button",
+        ),
+        PageAttack(
+            "md_meta_refresh",
+            "markdown",
+            f'<meta http-equiv="refresh" content="0;url=javascript:{j("md_meta_refresh")}">',
+        ),
+        PageAttack(
+            "md_closing_tags",
+            "markdown",
+            f"</div></main></body></html><script>{j('md_closing_tags')}</script>",
+        ),
+        PageAttack("html_script", "text/html", f"<script>{j('html_script')}</script>"),
+        PageAttack(
+            "html_img_onerror", "text/html", f'<img src="x" onerror="{j("html_img_onerror")}">'
+        ),
+        PageAttack(
+            "html_svg_inline",
+            "text/html",
+            svg.format(j("html_svg_inline"), j("html_svg_inline_script")),
+        ),
+        PageAttack(
+            "svg_output",
+            "image/svg+xml",
+            svg.format(j("svg_output"), j("svg_output_script")),
+        ),
+        PageAttack("javascript_output", "application/javascript", j("javascript_output")),
+        PageAttack(
+            "markdown_output", "text/markdown", f'<img src=x onerror="{j("markdown_output")}">'
+        ),
+        PageAttack(
+            "png_attribute_injection",
+            "image/png",
+            f'iVBORw0KGgo=" onerror="{j("png_attribute_injection")}',
+        ),
+        PageAttack(
+            "latex_output",
+            "text/latex",
+            f'$x$</math><img src=x onerror="{j("latex_output")}">',
+        ),
+        PageAttack("title", "metadata", f"</title><script>{j('title')}</script>"),
+        # last: in an unprotected page its <style> swallows everything after it
+        PageAttack(
+            "md_mxss_math",
+            "markdown",
+            f'<math><mtext><table><mglyph><style><img src=x onerror="{j("md_mxss_math")}">',
+        ),
+    ]
+
+
+PAGE_ATTACKS = _page_attacks()

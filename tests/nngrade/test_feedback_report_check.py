@@ -21,7 +21,8 @@ pytestmark = pytest.mark.slow
 
 SQUARE = "np.asarray(x) ** 2"
 STUDENTS = {
-    "alice": ([sim.append_code("41 + 1", after="test_increment")], "graded", 4.0),
+    # before the first hidden test: outputs of cells after it are withheld (issue 13)
+    "alice": ([sim.append_code("41 + 1", after="test_square_visible")], "graded", 4.0),
     "harry": ([sim.replace_in("square", SQUARE, "np.asarray(x) + 1")], "graded", 0.0),
     "ivan": ([sim.replace_in("square", SQUARE, "np.asarray(x) * 2")], "graded", 0.0),
 }

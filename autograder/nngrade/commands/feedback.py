@@ -8,14 +8,17 @@ whose messages were sanitised. A final check refuses to write a page quoting any
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
 import nbformat
 
 from nngrade.grading import records
+from nngrade.grading.caps import MAX_RENDER_CELLS, limit_for_render
 from nngrade.grading.config import PACKAGE_COURSE, Settings
 from nngrade.grading.final import AWAITING_TEXT, StudentGrade, class_grades
+from nngrade.grading.html_safety import with_csp
 from nngrade.grading.markers import (
     DEFAULT,
     HIDDEN,
@@ -26,7 +29,8 @@ from nngrade.grading.markers import (
     secret_lines,
     whole_line_secrets,
 )
-from nngrade.grading.redact import renumber
+from nngrade.grading.redact import renumber, withhold_after_hidden
+from nngrade.grading.render_worker import RenderTimeout, RenderWorker
 
 TAG = re.compile(r"<[^>]*>")
 
@@ -208,17 +212,46 @@ def summary_html(
     return "\n".join(parts)
 
 
-def _render(notebook: Path, secrets: list[str]) -> str:
-    """The graded notebook as a page that works offline (maths as MathML, no CDN script),
-    hidden lines redacted."""
+MAX_GRADED_MB = 64  # a graded copy larger than this is not read (autograde writes far less)
+
+
+class PageTooLarge(ValueError):
+    """A graded copy too large to read for a page (made by an old version, or edited)."""
+
+
+def _render(notebook: Path, secrets: list[str], record: dict) -> str:
+    """The graded notebook as a page that works offline (maths as MathML, no CDN script):
+    cut to the render caps, outputs after the first hidden test withheld, hidden lines
+    redacted, student HTML sanitized."""
     from nngrade.grading.offline_html import render_notebook
 
-    nb = nbformat.read(str(notebook), as_version=4)
-    return render_notebook(renumber(redact_notebook(nb, secrets)))
+    size = notebook.stat().st_size
+    if size > MAX_GRADED_MB * 2**20:
+        raise PageTooLarge(f"the graded copy is {size} bytes, over {MAX_GRADED_MB} MB")
+    raw = json.loads(notebook.read_text(encoding="utf-8"))
+    if (
+        not isinstance(raw, dict)
+        or raw.get("nbformat") != 4
+        or not isinstance(raw.get("cells"), list)
+    ):
+        nb = nbformat.read(str(notebook), as_version=4)  # another version: nbformat converts
+        limit_for_render(nb)
+    else:  # cut first: validating 100,000 cells alone takes minutes
+        dropped = max(len(raw["cells"]) - MAX_RENDER_CELLS, 0)
+        del raw["cells"][MAX_RENDER_CELLS:]
+        nb = nbformat.from_dict(raw)
+        limit_for_render(nb, dropped=dropped)
+    tests = record.get("tests", [])
+    withhold_after_hidden(
+        nb,
+        {t.get("grade_id") for t in tests},
+        {t.get("grade_id") for t in tests if t.get("hidden")},
+    )
+    return render_notebook(renumber(redact_notebook(nb, secrets)), limited=True)
 
 
 def _fallback_page(header: str, why: str) -> str:
-    return (
+    return with_csp(
         f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{header}"
         f"<p>(The graded notebook is not shown on this page: {html.escape(why)}.)</p>"
         "</body></html>"
@@ -233,14 +266,15 @@ def _page(
     header: str,
     secrets: list[str],
     paths: list[str],
+    worker: RenderWorker,
 ) -> str:
     bodies = []
     for record in data:
         graded = records.paths(settings.autograded, student, assignment, record["notebook"])[0]
         if graded.is_file() and record["status"] != "grader-fault":
-            bodies.append(student_safe(_render(graded, secrets), paths))
+            bodies.append(student_safe(worker.call(_render, graded, secrets, record), paths))
     if not bodies:
-        return (
+        return with_csp(
             f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{header}</body></html>"
         )
     page = bodies[0].replace("<body", "<body data-nngrade='1'", 1)
@@ -259,21 +293,39 @@ def write_feedback(settings: Settings, assignment: str) -> list[Path]:
     grades = class_grades(settings, assignment)
     paths = [str(settings.root), str(settings.config_dir)]
     pages = []
-    for student, data in sorted(records.all_records(settings.autograded, assignment).items()):
-        data = redact_records(data, secrets)
-        header = summary_html(student, assignment, data, grades.get(student))
-        try:
-            page = _page(settings, assignment, student, data, header, secrets, paths)
-            assert_no_leak(page, secrets, f"feedback for {student}")
-        except LeakError:  # e.g. the student's own code coincides with a hidden line
-            page = _fallback_page(header, "it would have shown a line of a hidden test")
-        except Exception as err:  # one notebook nbconvert cannot render: this student only
-            reason = records.short(f"{type(err).__name__}: {err}", 300)
-            page = student_safe(
-                _fallback_page(header, f"it could not be rendered ({reason})"), paths
+    with RenderWorker() as worker:
+        for student, data in sorted(records.all_records(settings.autograded, assignment).items()):
+            page = _student_page(
+                settings, assignment, student, data, grades, secrets, paths, worker
             )
-        target = settings.feedback / student / assignment / f"{assignment}.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page, encoding="utf-8", errors="replace")
-        pages.append(target)
+            target = settings.feedback / student / assignment / f"{assignment}.html"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(with_csp(page), encoding="utf-8", errors="replace")
+            pages.append(target)
     return pages
+
+
+def _student_page(
+    settings: Settings,
+    assignment: str,
+    student: str,
+    data: list[dict],
+    grades: dict,
+    secrets: list[str],
+    paths: list[str],
+    worker: RenderWorker,
+) -> str:
+    """One student's page; never raises (a page that cannot be made says why)."""
+    data = redact_records(data, secrets)
+    header = summary_html(student, assignment, data, grades.get(student))
+    try:
+        page = _page(settings, assignment, student, data, header, secrets, paths, worker)
+        assert_no_leak(page, secrets, f"feedback for {student}")
+    except LeakError:  # e.g. the student's own code coincides with a hidden line
+        page = _fallback_page(header, "it would have shown a line of a hidden test")
+    except RenderTimeout as err:  # e.g. Markdown a renderer takes quadratic time on
+        page = _fallback_page(header, str(err))
+    except Exception as err:  # one notebook nbconvert cannot render: this student only
+        reason = records.short(f"{type(err).__name__}: {err}", 300)
+        page = student_safe(_fallback_page(header, f"it could not be rendered ({reason})"), paths)
+    return page

@@ -22,6 +22,7 @@ from nngrade.grading.final import (
     class_grades,
     columns,
 )
+from nngrade.grading.html_safety import CSP_META
 
 
 def _histogram(totals: list[float], max_total: float) -> str:
@@ -153,7 +154,7 @@ def write_report(settings: Settings, assignment: str, target: Path | None = None
     totals = list(info["totals"].values())
     esc = html.escape
     parts = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<!DOCTYPE html><html><head>{CSP_META}<meta charset='utf-8'>",
         f"<title>{esc(assignment)} class report</title><style>body{{font-family:sans-serif;"
         "max-width:1000px;margin:auto}} td,th{border:1px solid #ccc;padding:3px 6px;"
         "text-align:left;vertical-align:top} table{border-collapse:collapse}</style></head><body>",

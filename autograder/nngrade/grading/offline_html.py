@@ -1,5 +1,9 @@
 """Notebook to HTML for pages read offline (student feedback): maths as MathML, no scripts.
 
+Every page is cut to the render caps first (`caps.limit_for_render`: cells, characters per
+cell and per page, outputs), and its body is sanitized and the page given a restrictive CSP
+(`html_safety`): what a student wrote never runs as script in the reader's browser.
+
 nbconvert's `lab` template loads MathJax and require.js from a CDN and leaves the TeX for
 MathJax to typeset in the browser, so a student reading feedback offline (or behind a firewall
 that blocks the CDN) sees raw `$\\frac{...}$`. Here every formula is converted to MathML when
@@ -90,9 +94,20 @@ def _latex_outputs_as_mathml(nb: nbformat.NotebookNode) -> None:
                 data["text/html"] = tex_to_mathml(tex.strip("$"), display=display)
 
 
-def render_notebook(nb: nbformat.NotebookNode) -> str:
-    """The full HTML page of `nb`: no script from another host, maths as MathML."""
+PAGE_TITLE = "nngrade feedback"
+
+
+def render_notebook(nb: nbformat.NotebookNode, *, limited: bool = False) -> str:
+    """The full HTML page of `nb`: within the render caps (unless the caller already applied
+    them: `limited`), no script (sanitized body, CSP), maths as MathML."""
+    from nngrade.grading.caps import limit_for_render
+    from nngrade.grading.html_safety import sanitize_page
+
     nb = nbformat.from_dict(nb)  # a copy: the caller's notebook is left as it was
+    if not limited:
+        limit_for_render(nb)
+    nb.metadata["title"] = PAGE_TITLE  # the student's metadata never reaches the <head>
+    nb.metadata.pop("widgets", None)
     _latex_outputs_as_mathml(nb)
     body, _ = OfflineHTMLExporter().from_notebook_node(nb)
-    return body
+    return sanitize_page(body)

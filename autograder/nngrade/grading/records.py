@@ -19,12 +19,15 @@ from pathlib import Path
 import nbformat
 
 from nngrade import __version__
+from nngrade.grading.caps import cap_outputs
 from nngrade.grading.markers import Markers
 from nngrade.grading.results import GradeReport, Limits
 
 # r2: grader faults got their own status; records made before may hold a grader fault
 # recorded as "could not grade", so every submission is graded once more.
-GRADER_VERSION = f"nngrade-{__version__}-r2"
+# r3: graded copies keep capped outputs (caps.py) and no student output made after the first
+# hidden test (redact.withhold_after_hidden), so copies made before are graded again.
+GRADER_VERSION = f"nngrade-{__version__}-r3"
 FINAL_STATUSES = ("graded", "could-not-grade")  # real results, reused when the key matches
 
 
@@ -128,7 +131,7 @@ def save(
     nb_path.parent.mkdir(parents=True, exist_ok=True)
     if report.notebook is not None:
         tmp_nb = nb_path.with_suffix(".tmp.ipynb")
-        nbformat.write(clean_text(report.notebook), str(tmp_nb))
+        nbformat.write(clean_text(cap_outputs(report.notebook)), str(tmp_nb))
         os.replace(tmp_nb, nb_path)
     elif nb_path.exists():
         nb_path.unlink()

@@ -88,6 +88,7 @@ def redact(
     """A copy of the executed notebook that is safe to return to the student."""
     nb = copy.deepcopy(notebook)
     by_id = {t.grade_id: t for t in tests}
+    withhold_after_hidden(nb, set(by_id), {o.grade_id for o in outcomes if o.hidden})
     result = {o.grade_id: o for o in outcomes}
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -102,6 +103,39 @@ def redact(
         line = f"[{outcome.status}] {outcome.message}".rstrip() if outcome else "[not-run]"
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=line + "\n")]
     return nb
+
+
+WITHHELD = (
+    "[output not shown: this cell ran after hidden tests had called your functions, so it "
+    "could show their inputs]"
+)
+
+
+def withhold_after_hidden(
+    nb: nbformat.NotebookNode, test_ids: set[str], hidden_ids: set[str]
+) -> int:
+    """Replace the outputs of every non-test code cell that comes after the first hidden test
+    (in place); returns how many cells had outputs withheld.
+
+    Confidentiality rule: once a hidden test has called student code, that code may have kept
+    the hidden inputs (a global log, a closure), and any later student cell could print them.
+    Test cells are judged by the grader, which keeps student prints and error texts out of
+    their outputs from that point on (see sandbox/isolated.py)."""
+    seen_hidden, withheld = False, 0
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in hidden_ids:
+            seen_hidden = True
+            continue
+        if not seen_hidden or grade_id in test_ids or not cell.get("outputs"):
+            continue
+        if [o.get("text") for o in cell.outputs] == [WITHHELD + "\n"]:
+            continue
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=WITHHELD + "\n")]
+        withheld += 1
+    return withheld
 
 
 def renumber(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nngrade.grading import executors
+from nngrade.grading.caps import cap_outputs
 from nngrade.grading.markers import DEFAULT, Markers
 from nngrade.grading.results import GradeReport, GraderFault, Limits, grader_fault_report
 
@@ -89,6 +90,7 @@ def grade_task(
             "`nngrade check <assignment> <notebook>`; meanwhile grade this submission by hand",
         )
         return grader_fault_report(assignment, task.student, fault)
+    cap_outputs(report.notebook)  # a report never carries more than the graded copy keeps
     if task.note:
         report.notes.insert(0, task.note)
     report.seconds = round(time.monotonic() - start, 2)

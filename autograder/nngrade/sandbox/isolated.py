@@ -25,9 +25,11 @@ import numpy as np
 
 from nngrade.grading import faults
 from nngrade.grading import markers as mk
+from nngrade.grading.caps import MAX_EVALUE
 from nngrade.grading.executors import Executor, Job
 from nngrade.grading.markers import Markers
 from nngrade.grading.prepare import Prepared, is_test_cell, nbgrader_meta
+from nngrade.grading.redact import WITHHELD
 from nngrade.grading.results import (
     GRADED,
     GradeReport,
@@ -182,6 +184,11 @@ class _Run:
         self.kernel_count = 0  # the sandboxed shell's own count (student cells only)
         self.notes: list[str] = []
         self.has_hidden = False
+        # True once a hidden test has called student code: from then on nothing student code
+        # produces (cell outputs, prints, error texts) is kept, since it could carry the
+        # hidden inputs (docs/security.md, "after the first hidden test")
+        self.after_hidden = False
+        self.withheld = 0
 
     def grade(self, nb: nbformat.NotebookNode) -> list[TestOutcome]:
         outcomes = []
@@ -192,6 +199,14 @@ class _Run:
                 outcomes.append(self._test_cell(cell))
             else:
                 self._student_cell(cell, index)
+                if self.after_hidden and cell.get("outputs"):
+                    cell.outputs = [_stream(WITHHELD + "\n")]
+                    self.withheld += 1
+        if self.withheld:
+            self.notes.append(
+                f"the outputs of {self.withheld} cell(s) that ran after the first hidden test "
+                "are not shown: they could reveal the hidden tests' inputs"
+            )
         return outcomes
 
     def _left(self) -> float:
@@ -234,7 +249,11 @@ class _Run:
         if error:
             text = _student_frames(str(error.get("traceback", "")))[-OUTPUT_CAP:]
             outputs.append(
-                _error_output(str(error.get("ename", "Error")), str(error.get("evalue", "")), text)
+                _error_output(
+                    str(error.get("ename", "Error"))[:200],
+                    str(error.get("evalue", ""))[:MAX_EVALUE],
+                    text,
+                )
             )
         cell.outputs = outputs
 
@@ -252,6 +271,7 @@ class _Run:
             self.count += 1
             cell.execution_count = self.count
             result = self._evaluate(source, grade_id, has_hidden)
+            self.after_hidden = self.after_hidden or (has_hidden and self.hidden)
             if self.namespace.values_read:
                 names = ", ".join(sorted(self.namespace.values_read))
                 self.notes.append(
@@ -273,7 +293,7 @@ class _Run:
         """Run one test cell here; only its own exceptions decide the verdict."""
         self.namespace.forget_student_names()
         self.channel.printed.clear()
-        self.has_hidden = has_hidden
+        self.has_hidden = has_hidden or self.after_hidden
         self.channel.deadline = self.channel.now() + min(self.limits.cell_timeout, self._left())
         printed = io.StringIO()
         try:
@@ -288,6 +308,11 @@ class _Run:
             ):  # the message could spell out hidden inputs
                 message = message.split(" raised ", 1)[0] + (
                     f" raised {_builtin_name(err)} on an input of the hidden tests"
+                )
+            elif self.after_hidden:  # the text could spell out inputs of earlier hidden tests
+                message = message.split(" raised ", 1)[0] + (
+                    f" raised {_builtin_name(err)} (its text is not shown: hidden tests had "
+                    "called your functions before this test)"
                 )
             return _TestResult("error", message, self._printed(printed))
         except AssertionError as err:
