@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # JupyterLab refuses to run as root unless told; students rarely are root, containers often are.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: venv lint test lab data release demo book dev-setup bench-data bench-mlp bench-grading clean-venv
+.PHONY: venv lint test lab data release demo book dev-setup bench-data bench-mlp bench-grading bench-hints clean-venv
 
 venv: $(STAMP)
 
@@ -63,7 +63,6 @@ demo: $(STAMP)
 	$(BIN)/python autograder/demo/run_demo.py
 
 # Hint coverage: do failing tests name the cause of each labelled bug of the mutation corpora?
-.PHONY: bench-hints
 bench-hints: $(STAMP)
 	$(BIN)/python benchmarks/hint_coverage.py
 
