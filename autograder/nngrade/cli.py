@@ -43,6 +43,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         root=settings.root,
         config_dir=settings.config_dir,
         markers=settings.markers,
+        release_files=settings.release_files,
     )
     for path in written:
         shown = path.relative_to(settings.root) if path.is_relative_to(settings.root) else path
@@ -62,7 +63,15 @@ def cmd_collect(args: argparse.Namespace) -> int:
     source = Path(args.source) if args.source else None
     result = collect(source, args.assignment, settings, overwrite=args.overwrite)
     print(result.describe())
-    return 0 if result.imported or not result.problems else 1
+    if result.imported or result.unchanged:
+        return 0
+    where = args.source or "nbgrader's exchange"
+    print(
+        f"nngrade collect: nothing was imported for {args.assignment!r} from {where} "
+        f"({len(result.problems)} problem(s) above): check the source and the assignment name",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def cmd_autograde(args: argparse.Namespace) -> int:

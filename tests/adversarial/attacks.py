@@ -49,7 +49,7 @@ class Attack:
     """One hostile submission and what stops it."""
 
     name: str
-    group: str  # "points" | "read" | "harm"
+    group: str  # "points" | "read" | "harm" | "grader"
     what: str
     stopped_by: str
     cells: list[str] = field(default_factory=list)  # code cells appended after the answers
@@ -120,6 +120,43 @@ def _edit_metadata(nb: nbformat.NotebookNode) -> None:
         "schema_version": 3,
     }
     nb.cells.append(fake)
+
+
+# The grader-side attacks below replace how the kernel's agent answers the grader (student code
+# runs in the agent's process, so it can): every reply becomes a crafted frame (value and
+# blobs chosen by the attack). The reply is what a forged agent could send; the
+# grader must refuse it before building it, with a reason, and stay small and quick.
+CRAFTED_REPLY = """import gc, io, json, os, struct
+import numpy as np
+
+def _npy(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+def _send_raw(self, header, blobs=()):
+    value = b'{"$dict": [["value", ' + TREE_JSON + b'], ["rngs", []]]}'
+    head = b'{"ok": true, "id": %d, "value": %s}' % (header.get('id') or 0, value)
+    parts = [b'NNG1', struct.pack('<II', len(head), len(BLOBS)), head]
+    for blob in BLOBS:
+        parts += [struct.pack('<Q', len(blob)), blob]
+    data = memoryview(b''.join(parts))
+    while data:
+        data = data[os.write(self.wfd, data):]
+
+_agent = next(o for o in gc.get_objects() if type(o).__name__ == 'Agent' and hasattr(o, 'refs'))
+type(_agent).send = type(_agent).send_checked = _send_raw
+"""
+
+
+def _crafted(setup: str) -> list[str]:
+    """Answer cells whose every reply to the grader is the frame `setup` describes: the
+    value's JSON text `TREE_JSON` (bytes, built once, so sending costs the kernel nothing)
+    and the blobs `BLOBS`."""
+    if "TREE_JSON" not in setup:
+        setup += "\nTREE_JSON = json.dumps(TREE).encode()"
+    code = CORRECT + "\n" + CRAFTED_REPLY + "\n" + setup
+    return [code.replace("$", "$$")]  # the sources are string.Templates
 
 
 def _cheat_reading(paths: str) -> str:
@@ -561,5 +598,117 @@ ATTACKS: list[Attack] = [
         needs_namespaces=True,
     ),
 ]
+
+# ------------------------------------------------------------------ exhausting the grader
+# The grader decodes replies and runs the tests' arithmetic in its own process: these attacks
+# try to make that process huge or slow (issue 13). Each must end with a per-test reason, the
+# grader's memory bounded (benchmarks/grader_memory.py, tests/nngrade/test_grader_memory.py).
+GRADER_ATTACKS: list[Attack] = [
+    Attack(
+        "decode_amplification",
+        "grader",
+        "one 8 MB array blob referenced 5,000,000 times in a 60 MB reply (40 TB once decoded)",
+        "a reply header over 8 MB is refused before it is parsed (kernel killed, reason given); "
+        "each blob may be used once",
+        _crafted(
+            "BLOBS = [_npy(np.zeros(2**20))]\n"
+            "TREE_JSON = b'[' + b', '.join([b'{\"$nd\": 0}'] * 5_000_000) + b']'"
+        ),
+    ),
+    Attack(
+        "blob_reuse",
+        "grader",
+        "one 8 MB blob referenced 100,000 times in a 1.2 MB reply (800 GB once decoded)",
+        "each blob may be referenced once; decoded bytes are counted against the reply limit",
+        _crafted(
+            "BLOBS = [_npy(np.zeros(2**20))]\n"
+            "TREE_JSON = b'[' + b', '.join([b'{\"$nd\": 0}'] * 100_000) + b']'"
+        ),
+    ),
+    Attack(
+        "nested_lists",
+        "grader",
+        "[[]] * 12_000_000: a 46 MB reply that json.loads would turn into 12 million lists",
+        "reply headers over 8 MB are refused before json.loads",
+        _crafted("BLOBS = []\nTREE_JSON = b'[' + b', '.join([b'[]'] * 12_000_000) + b']'"),
+    ),
+    Attack(
+        "many_small_lists",
+        "grader",
+        "[[]] * 1_500_000: a 6 MB reply (under the header limit) of 1.5 million lists",
+        "at most 200,000 lists/dicts per header, counted on the raw bytes before json.loads",
+        _crafted("BLOBS = []\nTREE_JSON = b'[' + b', '.join([b'[]'] * 1_500_000) + b']'"),
+    ),
+    Attack(
+        "hash_collision",
+        "grader",
+        "a dict of 160,000 int keys that all share one hash (quadratic to build)",
+        "dicts over 10,000 entries are refused before any key is inserted",
+        _crafted("BLOBS = []\nTREE = {'$dict': [[k * (2**61 - 1), 0] for k in range(1, 160_001)]}"),
+    ),
+    Attack(
+        "hash_collision_small",
+        "grader",
+        "a dict of 9,000 int keys sharing one hash (under the dict-size limit)",
+        "keys' hashes are counted first (linear); more than 16 keys on one hash are refused",
+        _crafted("BLOBS = []\nTREE = {'$dict': [[k * (2**61 - 1), 0] for k in range(1, 9_001)]}"),
+    ),
+    Attack(
+        "array_header_lie",
+        "grader",
+        "a .npy blob whose header claims 10**12 float64s (8 TB) but carries 80 bytes",
+        "array headers are parsed and checked against their data before anything is allocated",
+        _crafted(
+            "buffer = io.BytesIO()\nnp.lib.format.write_array_header_1_0(buffer, "
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (10**12,)})\n"
+            "BLOBS = [buffer.getvalue() + bytes(80)]\nTREE = {'$nd': 0}"
+        ),
+    ),
+    Attack(
+        "huge_string",
+        "grader",
+        "a reply holding one 7,000,000-character string",
+        "strings over 1,000,000 characters are refused while decoding",
+        _crafted("BLOBS = []\nTREE = 'x' * 7_000_000"),
+    ),
+    Attack(
+        "deep_nesting",
+        "grader",
+        "a reply of lists nested 900 deep",
+        "values nested more than 64 levels are refused while decoding",
+        _crafted(
+            "import sys\nsys.setrecursionlimit(5_000)\nBLOBS = []\nTREE = []\n"
+            "for _ in range(900):\n    TREE = [TREE]"
+        ),
+    ),
+    Attack(
+        "broadcast_inflation",
+        "grader",
+        "int8 arrays of shape (30_000_000, 1, 1) and (30_000_000, 1), 30 MB each, returned where "
+        "the tests compare with a (2, 2) and a (3,) array: np.allclose broadcasts them into "
+        "float64 temporaries of 960 and 720 MB",
+        "test cells run with the grader's address space capped (judge_memory_mb) and a "
+        "deadline: the test fails with a MemoryError naming the shapes, the grader lives",
+        [
+            CORRECT + "\n\ndef double(x):\n    x = np.asarray(x)\n    if x.ndim == 1:\n"
+            "        return 2.0 * x\n    return np.ones((30_000_000, 1, 1), dtype=np.int8)\n"
+            "\n\ndef noise(rng, n):\n    rng.normal(size=n)\n"
+            "    return np.ones((30_000_000, 1), dtype=np.int8)\n"
+        ],
+        max_score=3.0,
+    ),
+    Attack(
+        "error_text_flood",
+        "grader",
+        "400 cells each raising ValueError('x' * 65536), and functions raising 1 MB messages",
+        "an error's name, message and traceback lines are capped, and a graded copy keeps at "
+        "most 2 MB of outputs",
+        [
+            WRONG + "\ndef softmax(z):\n    raise ValueError('y' * 2**20)\n",
+            *["raise ValueError('x' * 65536)"] * 400,
+        ],
+    ),
+]
+ATTACKS += GRADER_ATTACKS
 
 BY_NAME = {attack.name: attack for attack in ATTACKS}

@@ -108,7 +108,7 @@ def test_attack_is_contained(course, attack: Attack):
 
 def test_corpus_covers_the_threat_model():
     groups = {a.group for a in ATTACKS}
-    assert groups == {"points", "read", "harm"}
+    assert groups == {"points", "read", "harm", "grader"}
     assert len(ATTACKS) >= 12
     assert all(a.stopped_by and a.what for a in ATTACKS)
 

@@ -115,7 +115,9 @@ def test_collect_never_follows_a_symbolic_link_out_of_the_inbound_folder(tmp_pat
     assert any("trudy/tiny" in p and "lacks tiny.ipynb" in p for p in result.problems)
     assert not (settings.submitted / "mallory").exists()
     assert not (settings.submitted / "trudy" / "tiny" / "tiny.ipynb").exists()
-    assert (settings.submitted / "trudy" / "tiny" / "notes.txt").read_text() == "mine"
+    # with no notebook it could take, trudy's submission is not collected at all
+    assert any("trudy/tiny: not collected: none of its notebooks" in p for p in result.problems)
+    assert not (settings.submitted / "trudy").exists()
 
 
 def test_collect_selects_what_nbgraders_own_collect_selects(tmp_path):

@@ -8,11 +8,12 @@ compare a fresh release with the committed one.
 
 from __future__ import annotations
 
+import fnmatch
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import nbformat
@@ -24,7 +25,9 @@ from nngrade.grading.markers import (
     SOLUTION,
     TEXT_STUB,
     Markers,
+    carried_secrets,
     flat,
+    notebook_sources,
     region_lines,
     secret_lines,
 )
@@ -34,6 +37,11 @@ CONFIG_DIR = REPO_ROOT / "autograder"  # holds nbgrader_config.py, which nbgrade
 # Where `generate_release` keeps work a student saved in release/ before replacing it.
 RESCUE = Path("mywork") / "saved-from-release"
 SKIPPED = {".ipynb_checkpoints", "__pycache__"}
+ALLOW_HINT = "c.NNGrade.release_files in nbgrader_config.py"
+SCAN_CAP = 20 * 2**20  # bytes of one file read when looking for markers
+
+
+ReleaseFiles = Iterable[str] | Mapping[str, Iterable[str]]
 
 
 class ReleaseError(RuntimeError):
@@ -57,6 +65,7 @@ def generate_release(
     markers: Markers = DEFAULT,
     database: bool = False,
     timeout: float = 300,
+    release_files: ReleaseFiles = (),
 ) -> list[Path]:
     """Run nbgrader generate_assignment for `assignments` into `output_dir`/<assignment>/.
 
@@ -64,8 +73,11 @@ def generate_release(
     the same course's delimiters, for the leak check. No names: every assignment in source/.
     Each assignment's output folder is replaced, so no stale file survives. With
     `database=True` nbgrader also records the assignment in the course gradebook (needed
-    before `nbgrader autograde`). Returns the generated notebooks; raises ReleaseError if
-    nbgrader fails or a release notebook leaks anything.
+    before `nbgrader autograde`). Only the notebooks and the files matching `release_files`
+    (glob patterns relative to the assignment's folder, for every assignment or per
+    assignment name; see `shipped_files`) are released. Returns the generated notebooks;
+    raises ReleaseError, before anything is written, if any file beside the masters carries
+    markers or secret lines, and after, if nbgrader fails or a release notebook leaks.
     """
     names = list(assignments) if assignments is not None else available_assignments(root)
     output = Path(output_dir) if output_dir is not None else root / "release"
@@ -75,6 +87,7 @@ def generate_release(
         master_dir = root / "source" / name
         if not master_dir.is_dir():
             raise ReleaseError(f"no master copy for assignment {name!r}: {master_dir} is missing")
+        allowed = shipped_files(master_dir, _patterns(release_files, name), markers)
         target = output / name
         if target.exists():
             for old, kept in rescue_student_work(target, master_dir, root / RESCUE / name):
@@ -91,6 +104,7 @@ def generate_release(
             database=database,
             timeout=timeout,
         )
+        _prune(target, allowed)
         generated = sorted(target.glob("*.ipynb"))
         if not generated:
             raise ReleaseError(f"nbgrader produced no notebook for {name!r} in {target}")
@@ -101,6 +115,69 @@ def generate_release(
             raise ReleaseError(f"release of {name!r} leaks:\n" + "\n".join(leaks))
         notebooks += generated
     return notebooks
+
+
+def _patterns(release_files: ReleaseFiles, assignment: str) -> list[str]:
+    if isinstance(release_files, Mapping):
+        return list(release_files.get(assignment, ()))
+    return list(release_files)
+
+
+def shipped_files(
+    master_dir: Path, patterns: Iterable[str], markers: Markers = DEFAULT
+) -> set[str]:
+    """The files of `master_dir` released besides its notebooks: those matching `patterns`
+    (relative paths, `fnmatch` globs such as "data/*.csv"), regular files only.
+
+    Every file of the folder that is not a notebook is first read for solution/hidden-test
+    markers and for secret lines of the masters (a jupytext pair `hw4_mlp.py` holds both):
+    such a file raises ReleaseError naming it, whether or not it was to be released, so a
+    master's secrets never sit where a pattern, nbgrader or the sandbox could pick them up.
+    """
+    patterns = list(patterns)
+    masters = sorted(master_dir.glob("*.ipynb"))
+    secrets = secret_lines(notebook_sources(masters), (SOLUTION, HIDDEN), markers)
+    allowed: set[str] = set()
+    for path in sorted(master_dir.rglob("*")):
+        relative = path.relative_to(master_dir)
+        if SKIPPED & set(relative.parts) or path.is_dir() or path in masters:
+            continue
+        shown = f"source/{master_dir.name}/{relative.as_posix()}"
+        if path.is_symlink() or not path.is_file():
+            raise ReleaseError(
+                f"{shown} is a symbolic link or special file: nothing was released. Keep only "
+                "regular files beside the master copies"
+            )
+        with path.open("rb") as handle:
+            text = handle.read(SCAN_CAP).decode("utf-8", errors="replace")
+        found = carried_secrets(text, secrets, markers)
+        if found:
+            raise ReleaseError(
+                f"{shown} carries solutions or hidden tests ({', '.join(found[:3])}): nothing "
+                f"was released. Move it out of source/{master_dir.name}/ (a jupytext pair of "
+                "the master belongs elsewhere), then release again"
+            )
+        if any(fnmatch.fnmatch(relative.as_posix(), pattern) for pattern in patterns):
+            allowed.add(relative.as_posix())
+    return allowed
+
+
+def _prune(target: Path, allowed: set[str]) -> None:
+    """Remove from a generated release folder whatever is neither a notebook nor allowed."""
+    for path in sorted(target.rglob("*"), reverse=True):
+        relative = path.relative_to(target).as_posix()
+        if path.is_dir() and not path.is_symlink():
+            if not any(path.iterdir()):
+                path.rmdir()
+            continue
+        if path.suffix == ".ipynb" and path.parent == target:
+            continue
+        if relative not in allowed:
+            path.unlink()
+            print(
+                f"release/{target.name}: {relative} not released (not in {ALLOW_HINT})",
+                file=sys.stderr,
+            )
 
 
 def holds_student_work(path: Path) -> bool:

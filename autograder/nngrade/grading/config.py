@@ -37,6 +37,9 @@ class Settings:
     scheduler: str = ""  # a Dask scheduler's address (tcp://host:8786): grade on that cluster
     limits: Limits = field(default_factory=Limits)
     markers: Markers = DEFAULT  # solution / hidden-test delimiters (nbgrader's Clear* config)
+    # Files released beside the notebooks: globs relative to source/<assignment>/, as a list
+    # (every assignment) or {assignment: [globs]} (c.NNGrade.release_files); nothing else is.
+    release_files: list[str] | dict[str, list[str]] = field(default_factory=list)
 
     def masters(self, assignment: str) -> list[Path]:
         """Master notebooks of an assignment (source/<a>/*.ipynb)."""
@@ -69,6 +72,17 @@ def _load(path: Path):
     from traitlets.config.loader import PyFileConfigLoader
 
     return PyFileConfigLoader(path.name, str(path.parent)).load_config()
+
+
+def _release_files(value) -> list[str] | dict[str, list[str]]:
+    """c.NNGrade.release_files as given: a list of globs, or {assignment: [globs]}."""
+    if isinstance(value, str):
+        return [value]
+    if hasattr(value, "items"):
+        return {
+            str(k): [str(p) for p in ([v] if isinstance(v, str) else v)] for k, v in value.items()
+        }
+    return [str(p) for p in value]
 
 
 def load(course: Path | None = None, **overrides) -> Settings:
@@ -107,6 +121,7 @@ def load(course: Path | None = None, **overrides) -> Settings:
         scheduler=str(ng.get("scheduler", "")),
         limits=limits,
         markers=Markers.from_config(cfg),
+        release_files=_release_files(ng.get("release_files", [])),
     )
     for key, value in overrides.items():
         if value is None:

@@ -12,15 +12,20 @@ inbound folder and goes on with everyone else, where nbgrader stops at the first
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import logging
+import os
 import re
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from nngrade.grading.config import Settings
+from nngrade.grading.intake import CAP_HINT, is_link_or_special
 
 LOG = logging.getLogger("nngrade.grading.exchange")
 # What nbgrader's exchange never copies (CourseDirectory.ignore's default).
@@ -188,9 +193,17 @@ def existing_timestamp(folder: Path) -> datetime | None:
 
 
 def _same_notebooks(a: Path, b: Path) -> bool:
+    """Do two submission folders hold the same notebooks? Regular files only, hashed in
+    chunks (a link or a huge file in the inbound folder is never followed or read whole)."""
+    from nngrade.grading.records import file_hash
+
     names = {p.name for p in a.glob("*.ipynb")} | {p.name for p in b.glob("*.ipynb")}
     return all(
-        (a / n).is_file() and (b / n).is_file() and (a / n).read_bytes() == (b / n).read_bytes()
+        not is_link_or_special(a / n)
+        and not is_link_or_special(b / n)
+        and (a / n).is_file()
+        and (b / n).is_file()
+        and file_hash(a / n) == file_hash(b / n)
         for n in names
     )
 
@@ -201,7 +214,6 @@ def collect(settings: Settings, assignment: str, notebooks: list[str], result, o
     A collected submission is replaced only by a newer one (or, if it came from a folder or a
     zip and differs, with `overwrite`). Fills `result` (a collect.CollectResult).
     """
-    import os
     import pwd
 
     result.layout = f"nbgrader exchange ({inbound(settings)})"
@@ -239,40 +251,117 @@ def collect(settings: Settings, assignment: str, notebooks: list[str], result, o
             if old is None and _same_notebooks(target, sub.path):
                 result.unchanged.append(label)
                 continue
-        links = _copy_submission(sub.path, target)
-        result.problems += [f"{label}: symbolic link {link} not collected" for link in links]
+        max_bytes = int(settings.limits.max_submission_mb * 2**20)
+        try:
+            skipped = _copy_submission(sub.path, target, max_bytes, notebooks)
+        except OSError as err:  # this student only
+            result.problems.append(f"{label}: could not be collected ({err})")
+            continue
+        result.problems += [f"{label}: {problem}" for problem in skipped]
+        if skipped and skipped[-1].startswith(NOTHING_USABLE):
+            continue
         result.imported.append(f"{label} (submitted {sub.timestamp:%Y-%m-%d %H:%M:%S} UTC)")
     return result
 
 
-def _copy_submission(source: Path, target: Path) -> list[str]:
-    """Copy a submission folder into place as a whole (never half old, half new).
+NOTHING_USABLE = "not collected"
+MAX_FILES = 1_000  # entries of one submission folder
+TOTAL_FACTOR = 4  # a submission folder may hold this many times the per-file cap in all
 
-    Symbolic links are left out (returned): the inbound folder is writable by every student,
-    and a link followed by the instructor's copy could import a file the student cannot read,
-    such as the master copy.
+
+def _copy_submission(
+    source: Path, target: Path, max_bytes: int, notebooks: list[str] = ()
+) -> list[str]:
+    """Copy a submission folder into place as a whole (never half old, half new), by the
+    rules of every other intake (`nngrade.grading.intake`): regular files only, links never
+    followed, each file at most `max_bytes` (c.NNGrade.max_submission_mb), read in chunks.
+
+    The inbound folder is writable by every student: a link followed by the instructor's copy
+    could import a file the student cannot read (the master copy), a FIFO would block the
+    copy, a link to /dev/zero or a sparse 40 GB file would fill the disk. Whatever is left out
+    is returned, one line each, for the student's problems. A submission none of whose
+    `notebooks` could be taken is not collected at all (the last line says so).
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    patterns = shutil.ignore_patterns(*IGNORED)
-    links: list[str] = []
+    skipped: list[str] = []
+    budget = [max_bytes * TOTAL_FACTOR, MAX_FILES]  # bytes and entries left
+    try:
+        _copy_tree(source, staging / "new", source, max_bytes, budget, skipped)
+        if notebooks and not any((staging / "new" / f"{n}.ipynb").is_file() for n in notebooks):
+            skipped.append(f"{NOTHING_USABLE}: none of its notebooks could be taken")
+            return skipped
+        for path in [staging / "new", *(staging / "new").rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)  # the inbound copy is read-only
+        if target.is_symlink():
+            target.unlink()  # never move a link planted in submitted/
+        elif target.exists():
+            target.rename(staging / "old")
+        (staging / "new").rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not target.exists():
+            with contextlib.suppress(OSError):  # a student folder made for nothing
+                target.parent.rmdir()
+    return skipped
 
-    def ignore(folder: str, names: list[str]) -> set[str]:
-        skipped = set(patterns(folder, names))
-        for name in set(names) - skipped:
-            if (Path(folder) / name).is_symlink():
-                skipped.add(name)
-                links.append((Path(folder) / name).relative_to(source).as_posix())
-        return skipped
 
-    shutil.copytree(source, staging / "new", ignore=ignore)
-    for path in [staging / "new", *(staging / "new").rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)  # the inbound copy is read-only
-    if target.exists():
-        target.rename(staging / "old")
-    (staging / "new").rename(target)
-    shutil.rmtree(staging)
-    return links
+def _copy_tree(
+    folder: Path, into: Path, top: Path, max_bytes: int, budget: list[int], skipped: list[str]
+) -> None:
+    into.mkdir()
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        shown = Path(entry.path).relative_to(top).as_posix()
+        if any(fnmatch.fnmatch(entry.name, pattern) for pattern in IGNORED):
+            continue
+        budget[1] -= 1
+        if budget[1] < 0:
+            skipped.append(f"more than {MAX_FILES} files; {shown} and later ones not collected")
+            return
+        info = entry.stat(follow_symlinks=False)
+        if stat.S_ISLNK(info.st_mode):
+            skipped.append(f"symbolic link {shown} not collected (links are never followed)")
+        elif stat.S_ISDIR(info.st_mode):
+            _copy_tree(Path(entry.path), into / entry.name, top, max_bytes, budget, skipped)
+        elif not stat.S_ISREG(info.st_mode):
+            skipped.append(
+                f"{shown} is not a regular file (a FIFO, socket or device); not collected"
+            )
+        elif info.st_size > min(max_bytes, budget[0]):
+            skipped.append(
+                f"{shown} is {info.st_size / 2**20:.0f} MB, over the "
+                f"{max_bytes / 2**20:g} MB limit ({CAP_HINT}); not collected"
+            )
+        elif not _copy_file(Path(entry.path), into / entry.name, max_bytes):
+            skipped.append(
+                f"{shown} changed while it was copied (grew or became a link); not collected"
+            )
+        else:
+            budget[0] -= info.st_size
+
+
+def _copy_file(path: Path, target: Path, max_bytes: int) -> bool:
+    """Copy one regular file, never through a link, at most `max_bytes`; False if it is not
+    (any more) a regular file of that size."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return False
+    with os.fdopen(fd, "rb") as src:
+        if not stat.S_ISREG(os.fstat(src.fileno()).st_mode):
+            return False
+        written = 0
+        with target.open("wb") as dst:
+            while chunk := src.read(1 << 20):
+                written += len(chunk)
+                if written > max_bytes:
+                    break
+                dst.write(chunk)
+    if written > max_bytes:
+        target.unlink()
+        return False
+    return True
 
 
 # -- feedback ---------------------------------------------------------------------------------

@@ -267,3 +267,11 @@ def notebook_sources(paths: Iterable[Path]) -> list[str]:
     import nbformat
 
     return [cell.source for path in paths for cell in nbformat.read(str(path), as_version=4).cells]
+
+
+def carried_secrets(text: str, secrets: dict[str, str], markers: Markers = DEFAULT) -> list[str]:
+    """What in `text` (any file, e.g. a jupytext pair beside a master) gives away solutions or
+    hidden tests: the delimiters it contains, then the secret lines it reproduces."""
+    found = [f"marker '{marker}'" for marker in markers.all() if marker in text]
+    found += [f"line '{line}'" for line in whole_line_secrets(text, secrets)]
+    return found

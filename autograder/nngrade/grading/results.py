@@ -128,6 +128,7 @@ class Limits:
         "memory_mb",
         "allow_degraded",
         "max_submission_mb",
+        "judge_memory_mb",
     )
 
     cell_timeout: float = 30
@@ -136,6 +137,9 @@ class Limits:
     max_processes: int = 64
     max_file_mb: int = 200
     max_submission_mb: int = 50  # a submitted notebook larger than this is not graded
+    # How much the grader's own memory may grow while one test cell judges student values
+    # (nngrade.sandbox.judge): a broadcast of a stray dimension fails the test, not the grader.
+    judge_memory_mb: int = 640
     network: bool = False
     allow_degraded: bool = False  # grade where the sandbox cannot isolate (--allow-degraded)
 

@@ -20,7 +20,8 @@ import sys
 import traceback
 
 MAGIC = b"NNG1"
-MAX_HEADER = 64 * 2**20
+MAX_HEADER = 8 * 2**20  # a frame's JSON header (values other than arrays, printed text)
+MAX_CONTAINERS = 200_000  # '[' and '{' in one header: json.loads builds each before decode
 MAX_DEPTH = 64
 TEXT_CAP = 64 * 1024
 RNG_NAMES = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
@@ -86,51 +87,170 @@ def _npy(array, blobs: list[bytes]) -> int:
     return len(blobs) - 1
 
 
-def decode(tree, blobs: list[bytes], resolve_ref=None, depth: int = 0):
-    """Rebuild a value from `encode`'s tree; only plain Python and numpy types come out."""
-    import numpy as np
+class DecodeLimits:
+    """What one decoded value may cost the process that decodes it (the grader, for replies).
 
+    Checked while decoding, before anything is materialised: a reply is refused as soon as it
+    would exceed one of them (`WireError`, with the reason).
+    """
+
+    def __init__(
+        self,
+        max_bytes: int = 128 * 2**20,
+        max_items: int = 1_000_000,
+        max_string: int = 1_000_000,
+        max_dict: int = 10_000,
+        max_array_items: int = 32 * 2**20,
+    ) -> None:
+        self.max_bytes = max_bytes  # array bytes plus string characters, in total
+        self.max_items = max_items  # list/tuple/dict entries and scalars, in total
+        self.max_string = max_string  # characters of one string
+        self.max_dict = max_dict  # entries of one dict
+        self.max_array_items = max_array_items  # elements of all arrays, in total
+        self.bytes = self.items = self.array_items = 0
+        self.used_blobs: set[int] = set()
+
+    def spend(self, items: int = 0, nbytes: int = 0, array_items: int = 0) -> None:
+        self.items += items
+        self.bytes += nbytes
+        self.array_items += array_items
+        if self.items > self.max_items:
+            raise WireError(f"value has more than {self.max_items:,} elements")
+        if self.bytes > self.max_bytes:
+            raise WireError(f"value larger than {self.max_bytes // 2**20} MB once decoded")
+        if self.array_items > self.max_array_items:
+            raise WireError(f"arrays with more than {self.max_array_items:,} elements in all")
+
+
+MAX_SAME_HASH = 16  # dict keys sharing one hash: more is a collision attack (quadratic inserts)
+PLAIN_KINDS = "biufcUS"  # bool, ints, floats, complex, str, bytes: the dtypes a reply may carry
+
+
+def decode(tree, blobs: list[bytes], resolve_ref=None, depth: int = 0, limits=None):
+    """Rebuild a value from `encode`'s tree; only plain Python and numpy types come out.
+
+    Bounded by `limits` (a fresh `DecodeLimits` unless given): elements, bytes, string
+    length, dict size, nesting depth; each blob is used once, array headers are checked
+    against their data before anything is allocated, and dicts whose keys collide are
+    refused, so a small reply cannot decode into a large or slow-to-build value.
+    """
+    limits = limits if limits is not None else DecodeLimits()
+    return _decode(tree, blobs, resolve_ref, depth, limits)
+
+
+def _decode(tree, blobs, resolve_ref, depth: int, limits: DecodeLimits):
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
-    if tree is None or type(tree) in (bool, int, float, str):
+    limits.spend(items=1)
+    if tree is None or type(tree) in (bool, int, float):
+        if type(tree) is int and tree.bit_length() > 4096:
+            raise WireError("integer too large")
+        return tree
+    if type(tree) is str:
+        if len(tree) > limits.max_string:
+            raise WireError(f"string longer than {limits.max_string:,} characters")
+        limits.spend(nbytes=len(tree))
         return tree
     if type(tree) is list:
-        return [decode(v, blobs, resolve_ref, depth + 1) for v in tree]
+        limits.spend(items=len(tree))
+        return [_decode(v, blobs, resolve_ref, depth + 1, limits) for v in tree]
     if type(tree) is not dict or len(tree) != 1:
         raise WireError("malformed value")
     ((tag, body),) = tree.items()
     if tag == "$tuple" and type(body) is list:
-        return tuple(decode(v, blobs, resolve_ref, depth + 1) for v in body)
+        limits.spend(items=len(body))
+        return tuple(_decode(v, blobs, resolve_ref, depth + 1, limits) for v in body)
     if tag == "$dict" and type(body) is list:
-        out = {}
-        for pair in body:
-            if type(pair) is not list or len(pair) != 2:
-                raise WireError("malformed dict entry")
-            key = decode(pair[0], blobs, resolve_ref, depth + 1)
-            if not _plain_key(key):
-                raise WireError("dict key of an unsupported type")
-            out[key] = decode(pair[1], blobs, resolve_ref, depth + 1)
-        return out
+        return _decode_dict(body, blobs, resolve_ref, depth, limits)
     if tag == "$complex" and type(body) is list and len(body) == 2:
         return complex(float(body[0]), float(body[1]))
     if tag in ("$nd", "$npscalar") and type(body) is int and 0 <= body < len(blobs):
-        array = np.load(io.BytesIO(blobs[body]), allow_pickle=False)
-        if type(array) is not np.ndarray or array.dtype.hasobject:
-            raise WireError("array of an unsupported type")
+        if body in limits.used_blobs:
+            raise WireError("an array blob is referenced more than once")
+        limits.used_blobs.add(body)
+        array = _load_array(blobs[body], limits)
         return array[()] if tag == "$npscalar" else array
     if tag == "$rng" and type(body) is list and len(body) == 2 and body[0] in RNG_NAMES:
+        import numpy as np
+
         bitgen = getattr(np.random, body[0])()
-        bitgen.state = decode(body[1], blobs, resolve_ref, depth + 1)
+        try:
+            bitgen.state = _decode(body[1], blobs, resolve_ref, depth + 1, limits)
+        except (TypeError, ValueError, KeyError, OverflowError) as err:
+            raise WireError(f"malformed generator state ({type(err).__name__})") from None
         return np.random.Generator(bitgen)
     if tag == "$ref" and resolve_ref is not None:
         return resolve_ref(body)
-    raise WireError(f"unknown value tag {tag!r}")
+    raise WireError(f"unknown value tag {str(tag)[:40]!r}")
+
+
+def _decode_dict(body: list, blobs, resolve_ref, depth: int, limits: DecodeLimits) -> dict:
+    """Keys first (checked, and their hashes counted), then the dict: building a dict whose
+    keys share one hash costs time quadratic in their number, so such keys are refused."""
+    if len(body) > limits.max_dict:
+        raise WireError(f"dict with more than {limits.max_dict:,} entries")
+    limits.spend(items=len(body))
+    keys = []
+    for pair in body:
+        if type(pair) is not list or len(pair) != 2:
+            raise WireError("malformed dict entry")
+        key = _decode(pair[0], blobs, resolve_ref, depth + 1, limits)
+        if not _plain_key(key):
+            raise WireError("dict key of an unsupported type")
+        keys.append(key)
+    # Hash values are ints below 2**61, whose own hashes are themselves: counting them in a
+    # dict cannot collide, so this check is linear whatever the keys are.
+    same: dict[int, int] = {}
+    for key in keys:
+        h = hash(key)
+        same[h] = same.get(h, 0) + 1
+        if same[h] > MAX_SAME_HASH:
+            raise WireError(f"dict keys that share one hash (more than {MAX_SAME_HASH})")
+    out = {}
+    for key, pair in zip(keys, body, strict=True):
+        out[key] = _decode(pair[1], blobs, resolve_ref, depth + 1, limits)
+    return out
 
 
 def _plain_key(key) -> bool:
     if key is None or type(key) in (bool, int, float, str, complex):
         return True
     return type(key) is tuple and all(_plain_key(k) for k in key)
+
+
+def _load_array(blob: bytes, limits: DecodeLimits):
+    """An array from .npy bytes, its header checked before anything is allocated: a plain
+    dtype, and exactly as many data bytes as its shape says (no pickle, ever)."""
+    import numpy as np
+    from numpy.lib import format as npy
+
+    stream = io.BytesIO(blob)
+    try:
+        version = npy.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran, dtype = npy.read_array_header_1_0(stream, max_header_size=10_000)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = npy.read_array_header_2_0(stream, max_header_size=10_000)
+        else:
+            raise WireError("unsupported .npy version")
+    except (ValueError, TypeError, SyntaxError) as err:
+        raise WireError(f"malformed array header ({err})") from None
+    if dtype.hasobject or dtype.fields is not None or dtype.kind not in PLAIN_KINDS:
+        raise WireError(f"array of an unsupported dtype ({str(dtype)[:40]})")
+    if len(shape) > 32 or any(type(n) is not int or n < 0 for n in shape):
+        raise WireError("array of a malformed shape")
+    count = 1
+    for n in shape:
+        count *= n
+    limits.spend(items=1, array_items=count, nbytes=count * dtype.itemsize)
+    offset = stream.tell()
+    if len(blob) - offset != count * dtype.itemsize:
+        raise WireError("array data does not match its shape")
+    if count == 0:
+        return np.empty(shape, dtype=dtype)
+    array = np.frombuffer(blob, dtype=dtype, count=count, offset=offset)
+    array = array.reshape(shape, order="F" if fortran else "C")
+    return array if array.flags.writeable else array.copy()
 
 
 # ----------------------------------------------------------------------------- frames
@@ -151,9 +271,12 @@ def unpack(read_exact, max_bytes: int) -> tuple[dict, list[bytes]]:
         raise WireError("bad frame magic (garbage on the channel)")
     head_len, n_blobs = struct.unpack("<II", prefix[4:])
     if head_len > min(MAX_HEADER, max_bytes) or n_blobs > 100_000:
-        raise WireError("frame header too large")
+        raise WireError(f"frame header larger than {MAX_HEADER // 2**20} MB")
+    head = read_exact(head_len)
+    if head.count(b"[") + head.count(b"{") > MAX_CONTAINERS:
+        raise WireError(f"frame header with more than {MAX_CONTAINERS:,} lists or dicts")
     try:
-        header = json.loads(read_exact(head_len))
+        header = json.loads(head)
     except (ValueError, RecursionError) as err:
         raise WireError(f"frame header is not JSON: {err}") from None
     if type(header) is not dict:
@@ -236,6 +359,15 @@ class Agent:
         while data:
             data = data[os.write(self.wfd, data) :]
 
+    def send_checked(self, header: dict, blobs: list[bytes]) -> None:
+        """Send a reply the grader will accept (its header within the limits), else raise."""
+        head = json.dumps(header).encode()
+        if len(head) > MAX_HEADER:
+            raise WireError(f"{len(head) // 2**20} MB of JSON, over {MAX_HEADER // 2**20} MB")
+        if head.count(b"[") + head.count(b"{") > MAX_CONTAINERS:
+            raise WireError(f"more than {MAX_CONTAINERS:,} lists, tuples or dicts")
+        self.send(header, blobs)
+
     def start_shell(self) -> None:
         from IPython.core.interactiveshell import InteractiveShell
         from traitlets.config import Config
@@ -283,7 +415,10 @@ class Agent:
                 return
             reply, out_blobs = self.handle(header, blobs, signal)
             reply["id"] = header.get("id")
-            self.send(reply, out_blobs)
+            try:
+                self.send_checked(reply, out_blobs)
+            except WireError as err:  # say so, rather than have the grader refuse the frame
+                self.send({"id": header.get("id"), "ok": False, "error": _too_large(err)})
 
     def handle(self, header: dict, blobs: list[bytes], signal) -> tuple[dict, list[bytes]]:
         """Run one request with SIGINT deliverable; any exception becomes an error reply."""
@@ -372,6 +507,14 @@ class _Capture:
     def text(self) -> str:
         text = self.buffer.getvalue()
         return text if len(text) <= TEXT_CAP else text[:TEXT_CAP] + "\n... (output truncated)\n"
+
+
+def _too_large(err: WireError) -> dict:
+    message = (
+        f"the value is too large to send to the grader ({err}): return numpy arrays, not "
+        "long or deeply nested lists"
+    )
+    return {"ename": "ValueError", "evalue": message, "traceback": ""}
 
 
 def _error_info(etype, error, tb) -> dict:

@@ -37,8 +37,15 @@ from nngrade.grading.results import (
     Limits,
     TestOutcome,
 )
-from nngrade.sandbox.launcher import CallTimeout, KernelDied, Sandbox, SandboxError
-from nngrade.sandbox.remote import Channel, StudentCodeError, TestNamespace, TestTimeout
+from nngrade.sandbox import judge
+from nngrade.sandbox.launcher import WALL_FACTOR, CallTimeout, KernelDied, Sandbox, SandboxError
+from nngrade.sandbox.remote import (
+    Channel,
+    ReplyRefused,
+    StudentCodeError,
+    TestNamespace,
+    TestTimeout,
+)
 
 log = logging.getLogger("nngrade.sandbox.isolated")
 
@@ -47,7 +54,9 @@ TRUSTED_IMPORTS = {
     "statistics", "dataclasses", "typing", "operator", "string", "re", "textwrap",
 }  # fmt: skip
 SEED_CAP = 50 * 2**20
-OUTPUT_CAP = 20_000
+OUTPUT_CAP = 20_000  # characters of one output (a stream, a value, a traceback)
+ENAME_CAP, LINE_CAP = 100, 500  # an error's name, and each line of its traceback
+NOTEBOOK_OUTPUT_CAP = 2 * 2**20  # characters of all outputs of one graded copy
 
 
 @dataclass
@@ -70,7 +79,7 @@ def _grade(job: Job, prepared: Prepared) -> GradeReport:
     notes = list(prepared.notes)
     instructor: list[str] = []
     try:
-        sandbox = Sandbox(limits, files=_seed_files(submission, master))
+        sandbox = Sandbox(limits, files=_seed_files(submission, master, job.markers))
         sandbox.start()
     except GraderFault:
         raise
@@ -117,15 +126,28 @@ def _grade(job: Job, prepared: Prepared) -> GradeReport:
 grade_notebook = Executor(_grade)  # the isolated executor (see executors.Executor)
 
 
-def _seed_files(submission: Path, master: Path) -> dict[str, bytes]:
-    """What the student's code may see: their notebook and the assignment's released files."""
+def _seed_files(submission: Path, master: Path, markers: Markers = mk.DEFAULT) -> dict[str, bytes]:
+    """What the student's code may see: their notebook and the files beside the master that
+    carry no solution or hidden test (no marker, no secret line: `nngrade release` refuses
+    such files too), regular files only, never through a link."""
     files = {submission.name: submission.read_bytes()[:SEED_CAP]}
+    secrets = mk.secret_lines(mk.notebook_sources([master]), (mk.SOLUTION, mk.HIDDEN), markers)
     total = 0
     for path in sorted(master.parent.iterdir()):
-        if path.is_file() and path.suffix != ".ipynb" and not path.name.startswith("."):
-            total += path.stat().st_size
-            if total <= SEED_CAP:
-                files[path.name] = path.read_bytes()
+        if path.is_symlink() or not path.is_file() or path.suffix == ".ipynb":
+            continue
+        if path.name.startswith("."):
+            continue
+        total += path.stat().st_size
+        if total > SEED_CAP:
+            break
+        data = path.read_bytes()
+        if mk.carried_secrets(data.decode("utf-8", errors="replace"), secrets, markers):
+            log.warning(
+                "nngrade: %s carries solutions or hidden tests: not shown to student code", path
+            )
+            continue
+        files[path.name] = data
     return files
 
 
@@ -189,6 +211,7 @@ class _Run:
         # hidden inputs (docs/security.md, "after the first hidden test")
         self.after_hidden = False
         self.withheld = 0
+        self.output_left = NOTEBOOK_OUTPUT_CAP
 
     def grade(self, nb: nbformat.NotebookNode) -> list[TestOutcome]:
         outcomes = []
@@ -247,7 +270,9 @@ class _Run:
         outputs = _with_result(str(reply.get("stdout") or ""), self.kernel_count, self.count)
         error = reply.get("error")
         if error:
-            text = _student_frames(str(error.get("traceback", "")))[-OUTPUT_CAP:]
+            if type(error) is not dict:
+                error = {"ename": "Error", "evalue": "(a malformed error report)"}
+            text = _student_frames(str(error.get("traceback", ""))[-OUTPUT_CAP:])
             outputs.append(
                 _error_output(
                     str(error.get("ename", "Error"))[:200],
@@ -255,7 +280,20 @@ class _Run:
                     text,
                 )
             )
-        cell.outputs = outputs
+        cell.outputs = self._within_budget(outputs)
+
+    def _within_budget(self, outputs: list) -> list:
+        """Outputs as long as the graded copy's output budget lasts, then a one-line note."""
+        size = sum(_output_size(output) for output in outputs)
+        if self.output_left - size >= 0:
+            self.output_left -= size
+            return outputs
+        self.output_left = 0
+        note = (
+            f"(output not kept: this notebook's outputs passed the grader's limit of "
+            f"{NOTEBOOK_OUTPUT_CAP // 2**20} MB)\n"
+        )
+        return [_stream(note)]
 
     # -- test cells ------------------------------------------------------------------------
     def _test_cell(self, cell) -> TestOutcome:
@@ -286,7 +324,7 @@ class _Run:
                 score = float(result.partial)
         if has_hidden:
             cell.source = mk.visible_source(master_source, self.markers)
-        cell.outputs = _test_outputs(result)
+        cell.outputs = self._within_budget(_test_outputs(result))
         return TestOutcome(grade_id, score, points, result.status, result.message, has_hidden)
 
     def _evaluate(self, source: str, grade_id: str, has_hidden: bool) -> _TestResult:
@@ -294,13 +332,35 @@ class _Run:
         self.namespace.forget_student_names()
         self.channel.printed.clear()
         self.has_hidden = has_hidden or self.after_hidden
-        self.channel.deadline = self.channel.now() + min(self.limits.cell_timeout, self._left())
+        budget = min(self.limits.cell_timeout, self._left())
+        self.channel.deadline = self.channel.now() + budget
         printed = io.StringIO()
         try:
             body, last = _split_last_expression(source, grade_id)
-            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            with (
+                contextlib.redirect_stdout(printed),
+                contextlib.redirect_stderr(printed),
+                judge.bounded(self.limits.judge_memory_mb, WALL_FACTOR * budget + 5),
+            ):
                 exec(body, self.namespace)
                 value = eval(last, self.namespace) if last is not None else None
+        except judge.JudgeTimeout:
+            if self.channel.busy:  # cut off mid-reply: the channel is out of step
+                self.channel.busy = False
+                self.sandbox.kill("the test's deadline passed while the kernel was replying")
+            message = (
+                "the test did not finish in time: its own work on your functions' results "
+                f"ran past the deadline (limit {self.limits.cell_timeout:.0f} s per test)"
+            )
+            return _TestResult("timeout", message, self._printed(printed))
+        except judge.JudgeMemoryError as err:
+            message = (
+                f"{err}: check the shapes and sizes of what your functions return against "
+                "what the assignment asks for (a stray dimension broadcasts into a huge array)"
+            )
+            return _TestResult("error", message, self._printed(printed))
+        except ReplyRefused as err:
+            return _TestResult("error", str(err), self._printed(printed))
         except StudentCodeError as err:
             message = str(err)
             if _in_hidden_part(
@@ -441,8 +501,24 @@ def _stream(text: str):
 
 
 def _error_output(ename: str, evalue: str, traceback: str = ""):
-    lines = traceback.splitlines() if traceback else [f"{ename}: {evalue}"]
+    """An error output, every part capped (a student's exception can carry megabytes)."""
+    ename, evalue = _clip(ename, ENAME_CAP), _clip(evalue, MAX_EVALUE)
+    text = traceback[-OUTPUT_CAP:] if traceback else f"{ename}: {evalue}"
+    lines = [_clip(line, LINE_CAP) for line in text.splitlines()]
     return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=lines)
+
+
+def _clip(text: str, cap: int) -> str:
+    return text if len(text) <= cap else text[:cap] + f"... ({len(text) - cap:,} characters cut)"
+
+
+def _output_size(output) -> int:
+    """Characters an output adds to the graded copy."""
+    if output.get("output_type") == "error":
+        return len(output.get("evalue", "")) + sum(map(len, output.get("traceback", [])))
+    if output.get("output_type") == "stream":
+        return len(output.get("text", ""))
+    return sum(len(str(v)) for v in output.get("data", {}).values())
 
 
 def _test_outputs(result: _TestResult) -> list:

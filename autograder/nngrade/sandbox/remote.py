@@ -27,6 +27,11 @@ class StudentCodeError(Exception):
     """The student's function raised; the message is theirs (their code, their traceback)."""
 
 
+class ReplyRefused(Exception):
+    """A value sent back by student code exceeds the decode limits (size, elements, depth,
+    dict size, colliding keys): refused before it is built, and the test fails saying why."""
+
+
 class TestTimeout(Exception):
     """The test cell used up its time (student functions too slow or looping)."""
 
@@ -35,6 +40,7 @@ class TestTimeout(Exception):
 
 _error_classes: dict[str, type] = {}
 PRINTED_CAP = 20_000
+TRACEBACK_CAP, LINE_CAP = 20_000, 500  # a student traceback's characters, and one line's
 
 
 def student_error(ename: str, message: str) -> StudentCodeError:
@@ -54,6 +60,7 @@ class Channel:
         self.sandbox = sandbox
         self.deadline = float("inf")
         self.printed: list[str] = []
+        self.busy = False  # a request is on the wire (its reply not read yet)
 
     def now(self) -> float:
         """The clock test deadlines are measured on: the sandbox's fair clock (its own CPU
@@ -65,22 +72,31 @@ class Channel:
         left = self.deadline - self.now()
         if left <= 0:
             raise TestTimeout("the test ran out of time")
+        self.busy = True  # stays set if anything else (the judge's deadline) cuts the call
         try:
-            return self.sandbox.request(header, blobs, timeout=left)
+            reply = self.sandbox.request(header, blobs, timeout=left)
         except CallTimeout as err:
+            self.busy = False
             raise TestTimeout(str(err)) from None
+        self.busy = False
+        return reply
 
     def value(self, reply: dict, blobs: list[bytes], what: str):
         """Decode a reply's value (or raise the student's error) with fresh remote refs."""
         if reply.get("stdout") and sum(map(len, self.printed)) < PRINTED_CAP:
             self.printed.append(str(reply["stdout"])[:PRINTED_CAP])
         if not reply.get("ok"):
-            error = reply.get("error") or {}
+            error = reply.get("error")
+            error = error if type(error) is dict else {}
             ename = str(error.get("ename", "Exception"))[:100]
             evalue = str(error.get("evalue", ""))[:4000]
-            tail = _student_traceback(str(error.get("traceback", "")))
+            tail = _student_traceback(str(error.get("traceback", ""))[-TRACEBACK_CAP:])
             raise student_error(ename, f"{what} raised {ename}: {evalue}{tail}")
-        return wire.decode(reply.get("value"), blobs, self.make_ref)
+        limits = wire.DecodeLimits(max_bytes=getattr(self.sandbox, "max_reply", 128 * 2**20))
+        try:
+            return wire.decode(reply.get("value"), blobs, self.make_ref, limits=limits)
+        except wire.WireError as err:
+            raise ReplyRefused(f"{what} returned a value the grader refuses: {err}") from None
 
     def make_ref(self, body) -> RemoteObject:
         if type(body) is not list or not body:
@@ -98,7 +114,7 @@ def _student_traceback(text: str, keep: int = 8) -> str:
     ]
     if len(lines) <= 1:
         return ""
-    return "\n" + "\n".join(lines[-keep:-1])
+    return "\n" + "\n".join(line[:LINE_CAP] for line in lines[-keep:-1])
 
 
 class RemoteObject:

@@ -1,0 +1,40 @@
+"""The grader's own memory stays under 1 GB whatever one submission sends back (issue 13).
+
+Each attack is graded alone in a fresh process (benchmarks/grader_memory.py `--one`), which
+reports its peak resident set size (the grader only: the sandbox is a separate process). No
+timing is asserted; the process has an address-space cap of 6 GB so that a regression fails
+here instead of exhausting the machine. `make bench-grader-memory` prints every attack's figures.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import grader_memory  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+BOUNDED = [
+    "decode_amplification",
+    "nested_lists",
+    "hash_collision",
+    "broadcast_inflation",
+    "error_text_flood",
+]
+
+
+@pytest.mark.parametrize("name", BOUNDED)
+def test_grader_memory_stays_under_the_bound(name):
+    row = grader_memory.measure(name, cap_gb=6, timeout=900)
+    assert row["status"] == "graded", row
+    assert row["peak_mb"] is not None and row["peak_mb"] < grader_memory.BOUND_MB, row
+    assert row["graded_copy_mb"] < 4, row  # outputs capped: 2 MB of text at most
+    if name == "broadcast_inflation":  # the honest part keeps its points; the bad value fails
+        assert row["score"] == 3.0, row
+        assert any("needed more than" in reason for reason in row["reasons"]), row
+    else:
+        assert row["score"] == 0.0, row
