@@ -66,6 +66,12 @@ demo: $(STAMP)
 bench-hints: $(STAMP)
 	$(BIN)/python benchmarks/hint_coverage.py
 
+# The grader's peak memory and time for each hostile submission of the attack corpus, graded
+# singly in a fresh process, against the 1 GB bound (docs/benchmarks.md; ~5 min).
+.PHONY: bench-grader-memory
+bench-grader-memory: $(STAMP)
+	$(BIN)/python benchmarks/grader_memory.py
+
 # Grading throughput: nngrade autograde --jobs 2 vs sequential nbgrader autograde (~10 min).
 bench-grading: $(STAMP)
 	$(BIN)/python benchmarks/grading_throughput.py

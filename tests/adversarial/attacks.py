@@ -134,7 +134,12 @@ def _npy(array):
     np.save(buffer, array)
     return buffer.getvalue()
 
+_agent = next(o for o in gc.get_objects() if type(o).__name__ == 'Agent' and hasattr(o, 'refs'))
+_send = type(_agent).send
+
 def _send_raw(self, header, blobs=()):
+    if 'value' not in header or 'found' in header:  # crafted: replies to calls only
+        return _send(self, header, blobs)
     value = b'{"$dict": [["value", ' + TREE_JSON + b'], ["rngs", []]]}'
     head = b'{"ok": true, "id": %d, "value": %s}' % (header.get('id') or 0, value)
     parts = [b'NNG1', struct.pack('<II', len(head), len(BLOBS)), head]
@@ -144,7 +149,6 @@ def _send_raw(self, header, blobs=()):
     while data:
         data = data[os.write(self.wfd, data):]
 
-_agent = next(o for o in gc.get_objects() if type(o).__name__ == 'Agent' and hasattr(o, 'refs'))
 type(_agent).send = type(_agent).send_checked = _send_raw
 """
 

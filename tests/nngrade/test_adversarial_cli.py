@@ -1,5 +1,6 @@
-"""The attack corpus as one class: `nngrade autograde --jobs 2` of every attack plus two
-honest students (`test_adversarial.py` runs each attack through `nngrade check`).
+"""The attack corpus as one class: `nngrade collect`, `autograde --jobs 2`, `feedback`,
+`export` and `report` of every attack (attacks.py and batch_attacks.py) plus two honest
+students (`test_adversarial.py` runs each attack through `nngrade check`).
 
 Asserts: no unearned points, everyone graded within the limits, nothing left running, the
 gradebook intact (integrity check, every student present) and the honest students' scores the
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +23,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from adv_master import ASSIGNMENT, master
-from attacks import ATTACKS, Attack
+from attacks import ATTACKS
+from batch_attacks import FILE_ATTACKS, FORMULA_IDS, RECORD_ATTACKS, TERMINAL_ID
 from harness import LIMITS, leftover_processes, make_course, new_token
 from nngrade import cli
 from nngrade.commands.feedback import hidden_secrets, page_text
@@ -61,13 +65,6 @@ def common(course) -> list[str]:
         "--memory-mb",
         str(LIMITS.memory_mb),
     ]
-
-
-def write_attack(course, attack: Attack, token: str) -> Path:
-    path = course.submission(attack.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(attack.notebook(master(), **course.context(token)), str(path))
-    return path
 
 
 def honest_class(course) -> None:
@@ -114,40 +111,107 @@ def _autograde(course, *extra: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_nngrade_autograde_class_of_attackers():
+def _inbox_class(course, tokens: dict[str, str]) -> tuple[Path, dict[str, str]]:
+    """A class folder for `nngrade collect`: the honest students, every attack of both
+    corpora (notebook attacks, batch record attacks that are notebooks, file attacks) and
+    student ids built to trick a spreadsheet or a terminal. Returns (folder, {student: kind})."""
+    inbox = course.root / "inbox"
+    kinds: dict[str, str] = {}
+
+    def put(student: str, nb, kind: str) -> None:
+        path = inbox / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(nb, indent=1))  # ASCII: a lone surrogate stays escaped
+        kinds[student] = kind
+
+    bob = replace_in("double", "return scale(x)", "return scale(x) + 1")
+    put("alice", reference(master()), "honest")
+    put("bob", bob(reference(master())), "honest")
+    for attack in RUNNABLE:
+        put(attack.name, attack.notebook(master(), **course.context(tokens[attack.name])), "attack")
+    for attack in RECORD_ATTACKS:
+        if not attack.reason:  # the others are records, not submissions (test_adversarial_batch)
+            nb = reference(master())
+            attack.edit(nb)
+            put(attack.name, nb, "earned")
+    for student in [*FORMULA_IDS, TERMINAL_ID]:
+        if "/" not in student:  # a folder name
+            put(student, reference(master()), "earned")
+    for attack in FILE_ATTACKS:
+        path = inbox / attack.name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        path.parent.mkdir(parents=True)
+        attack.plant(path, course.master)
+        kinds[attack.name] = "refused at collect"
+    return inbox, kinds
+
+
+def test_nngrade_class_run_of_every_attack():
+    """Issue 13's done-when: honest students in a class holding every attack of the corpus
+    (tests/adversarial: attacks.py and batch_attacks.py). collect, autograde --jobs 2,
+    feedback, export and report each exit 0; every student has a status (with a reason when
+    not graded); no attack earns unearned points; the honest scores equal their solo scores
+    (test_honest_students_alone); nothing is left running, nothing protected changes."""
     course = make_course(gradebook=False)
     try:
-        honest_class(course)
+        shutil.rmtree(course.root / "course" / "submitted")
         tokens = {a.name: new_token(a.name) for a in RUNNABLE}
-        for attack in RUNNABLE:
-            write_attack(course, attack, tokens[attack.name])
+        inbox, kinds = _inbox_class(course, tokens)
         protected = {
-            p: p.read_bytes()
-            for p in (
-                course.master,
-                course.submission("alice"),
-                course.config_dir / "nbgrader_config.py",
-            )
+            p: p.read_bytes() for p in (course.master, course.config_dir / "nbgrader_config.py")
         }
+        status, out = nngrade("collect", str(inbox), ASSIGNMENT, *common(course))
+        assert status == 0, out
+        for attack in FILE_ATTACKS:  # each named, with its reason, and not imported
+            assert any(attack.name in line for line in out.splitlines() if "PROBLEM" in line), out
+        # ... and the same files planted straight in submitted/ must not stop autograde
+        for attack in FILE_ATTACKS:
+            planted = f"{attack.name}_planted"
+            target = course.submission(planted)
+            target.parent.mkdir(parents=True)
+            attack.plant(target, course.master)
+            kinds[planted] = "planted"
         _autograde(course)
+        status, out = nngrade("feedback", ASSIGNMENT, *common(course))
+        assert status == 0, out
         grades = _export(course)
+        status, out = nngrade("report", ASSIGNMENT, *common(course))
+        assert status == 0, out
 
+        def row(student: str) -> dict[str, str]:  # ids are neutralised in the CSV
+            for key in (student, "'" + student):
+                if key in grades:
+                    return grades[key]
+            matches = [r for k, r in grades.items() if k.endswith(student[-7:])]
+            assert len(matches) == 1, (student, sorted(grades))
+            return matches[0]
+
+        for student, kind in kinds.items():
+            if kind == "refused at collect":
+                assert not (course.root / "course" / "submitted" / student).exists(), student
+                continue
+            entry = row(student)
+            assert entry["status"] in ("graded", "could-not-grade", "grader-fault"), entry
+            if entry["status"] != "graded":
+                assert entry["reason"].strip(), entry
+            if kind == "planted":
+                assert entry["status"] == "could-not-grade", entry
+            if kind == "earned":
+                assert entry["status"] == "graded" and float(entry["total"]) == 6.0, entry
         for attack in RUNNABLE:
-            row = grades[attack.name]
-            assert row["status"] == "graded", row
-            assert float(row["total"]) <= attack.max_score, (attack.name, row)
+            entry = row(attack.name)
+            assert entry["status"] == "graded", entry
+            assert float(entry["total"]) <= attack.max_score, (attack.name, entry)
             assert leftover_processes(tokens[attack.name]) == [], attack.name
             assert not course.canary(tokens[attack.name]).exists()
         for student, score in HONEST_SCORES.items():
-            assert float(grades[student]["total"]) == score, student
+            assert float(row(student)["total"]) == score, student
         assert {p: p.read_bytes() for p in protected} == protected
         with sqlite3.connect(course.gradebook) as db:
             assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
-        assert set(grades) >= {a.name for a in RUNNABLE} | set(HONEST_SCORES)
-        status, out = nngrade("feedback", ASSIGNMENT, *common(course))  # refuses to leak
-        assert status == 0, out
+
         pages = list((course.root / "course" / "feedback").rglob("*.html"))
-        assert len(pages) >= len(RUNNABLE) + len(HONEST_SCORES)
+        graded = [s for s, k in kinds.items() if k != "refused at collect"]
+        assert len(pages) >= len(graded)
         secrets = hidden_secrets([course.master])  # whole lines of the hidden tests
         assert any("secret_probe = np.array" in line for line in secrets)
         leaked = [

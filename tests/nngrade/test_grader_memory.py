@@ -18,23 +18,22 @@ import grader_memory  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-BOUNDED = [
-    "decode_amplification",
-    "nested_lists",
-    "hash_collision",
-    "broadcast_inflation",
-    "error_text_flood",
-]
+# attack -> (its score: what its honest part earns, a reason its student is given)
+BOUNDED = {
+    "decode_amplification": (0.0, "frame header larger than 8 MB"),
+    "nested_lists": (0.0, "frame header larger than 8 MB"),
+    "hash_collision": (0.0, "returned a value the grader refuses: dict with more than"),
+    "broadcast_inflation": (3.0, "the test's work on the returned values needed more than"),
+    "error_text_flood": (0.0, "your softmax(...) raised ValueError"),
+}
 
 
-@pytest.mark.parametrize("name", BOUNDED)
+@pytest.mark.parametrize("name", sorted(BOUNDED))
 def test_grader_memory_stays_under_the_bound(name):
     row = grader_memory.measure(name, cap_gb=6, timeout=900)
     assert row["status"] == "graded", row
     assert row["peak_mb"] is not None and row["peak_mb"] < grader_memory.BOUND_MB, row
-    assert row["graded_copy_mb"] < 4, row  # outputs capped: 2 MB of text at most
-    if name == "broadcast_inflation":  # the honest part keeps its points; the bad value fails
-        assert row["score"] == 3.0, row
-        assert any("needed more than" in reason for reason in row["reasons"]), row
-    else:
-        assert row["score"] == 0.0, row
+    assert row["graded_copy_mb"] < 4, row  # outputs capped: 2 MB of text (was 33 MB)
+    score, reason = BOUNDED[name]
+    assert row["score"] == score, row
+    assert any(reason in text for text in row["reasons"]), row
