@@ -24,7 +24,7 @@ import nbformat
 import pytest
 from adv_master import ASSIGNMENT, master
 from attacks import ATTACKS
-from batch_attacks import FILE_ATTACKS, FORMULA_IDS, RECORD_ATTACKS, TERMINAL_ID
+from batch_attacks import FILE_ATTACKS, FORMULA_IDS, HIDDEN_LINE, RECORD_ATTACKS, TERMINAL_ID
 from harness import LIMITS, leftover_processes, make_course, new_token
 from nngrade import cli
 from nngrade.commands.feedback import hidden_secrets, page_text
@@ -214,13 +214,19 @@ def test_nngrade_class_run_of_every_attack():
         assert len(pages) >= len(graded)
         secrets = hidden_secrets([course.master])  # whole lines of the hidden tests
         assert any("secret_probe = np.array" in line for line in secrets)
+
+        def own_text(page: Path) -> str:  # what the student wrote (honest_mention quotes one)
+            submitted = course.submission(page.parents[1].name)
+            return submitted.read_text() if submitted.is_file() else ""
+
         leaked = [
-            (p.parent.name, line)
+            (p.parents[1].name, line)
             for p in pages
             for line in secrets
-            if line in page_text(p.read_text())
+            if line in page_text(p.read_text()) and line not in own_text(p)
         ]
         assert leaked == []
+        assert HIDDEN_LINE in course.submission("honest_mention").read_text()
     finally:
         course.close()
 
