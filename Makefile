@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # JupyterLab refuses to run as root unless told; students rarely are root, containers often are.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: venv lint test lab data release demo book dev-setup bench-data bench-mlp bench-grading bench-hints clean-venv
+.PHONY: venv lint test lab data release demo book dev-setup bench-data bench-mlp bench-grading bench-hints bench-grader-memory clean-venv
 
 venv: $(STAMP)
 
@@ -68,7 +68,6 @@ bench-hints: $(STAMP)
 
 # The grader's peak memory and time for each hostile submission of the attack corpus, graded
 # singly in a fresh process, against the 1 GB bound (docs/benchmarks.md; ~5 min).
-.PHONY: bench-grader-memory
 bench-grader-memory: $(STAMP)
 	$(BIN)/python benchmarks/grader_memory.py
 
