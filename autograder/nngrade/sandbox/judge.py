@@ -20,6 +20,7 @@ import os
 import resource
 import signal
 import threading
+import time
 from collections.abc import Iterator
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -64,7 +65,10 @@ def bounded(memory_mb: float, seconds: float) -> Iterator[bool]:
         raise JudgeTimeout(f"the test's own work ran past {seconds:.0f} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.05))
+    started = time.monotonic()
+    pending, _ = signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.05))
+    if pending > 0:  # someone else's alarm (pytest-timeout, a caller's own deadline) comes first
+        signal.setitimer(signal.ITIMER_REAL, max(min(seconds, pending), 0.05))
     if lowered:
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
     try:
@@ -84,3 +88,6 @@ def bounded(memory_mb: float, seconds: float) -> Iterator[bool]:
             if lowered:
                 resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
             signal.signal(signal.SIGALRM, previous)
+            if pending > 0:  # give the earlier alarm back what is left of it
+                left = pending - (time.monotonic() - started)
+                signal.setitimer(signal.ITIMER_REAL, max(left, 0.01))
