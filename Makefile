@@ -5,6 +5,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# `make test` runs the tests in parallel: one pytest-xdist worker per logical CPU, at most 4;
+# tests that share a process are grouped (tests/conftest.py; docs/development.md).
+# PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= logical
 # JupyterLab refuses to run as root unless told; students rarely are root, containers often are.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
@@ -25,7 +29,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadgroup \
+	  --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The student's JupyterLab, rooted in mywork/ (git-ignored): the lectures (a link to notebooks/)
 # and the assignments fetched from nbgrader's Assignment List, worked on and submitted there.

@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,10 +175,26 @@ def _orphaned(pid: int) -> bool:
     return True
 
 
-def leftover_processes(token: str) -> list[str]:
+def leftover_processes(token: str, grace: float = 20.0) -> list[str]:
     """Processes an attack left: ones carrying its token, and sandbox agents whose grader is
-    gone."""
-    found = []
+    gone.
+
+    Processes with the token must be gone when grading returns. An orphaned agent may instead
+    belong to another grader on the machine (a parallel test worker, another checkout) that is
+    tearing its sandbox down right now, which takes a moment: such an agent counts only if it
+    is still there after `grace` seconds.
+    """
+    found, orphans = _leftovers(token)
+    deadline = time.monotonic() + grace
+    while orphans and time.monotonic() < deadline:
+        time.sleep(0.5)
+        orphans = {pid: line for pid, line in _leftovers(token)[1].items() if pid in orphans}
+    return found + list(orphans.values())
+
+
+def _leftovers(token: str) -> tuple[list[str], dict[str, str]]:
+    """(processes carrying the token, orphaned sandbox agents by pid)."""
+    found, orphans = [], {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -188,5 +205,5 @@ def leftover_processes(token: str) -> list[str]:
         if token.encode() in cmdline:
             found.append(f"{pid}: {cmdline[:200]!r}")
         elif b"sandbox/agent.py" in cmdline and _orphaned(int(pid)):
-            found.append(f"{pid}: orphaned sandbox agent {cmdline[:120]!r}")
-    return found
+            orphans[pid] = f"{pid}: orphaned sandbox agent {cmdline[:120]!r}"
+    return found, orphans

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 import make_book
 import nbformat
 import pytest
-from _lecture_runs import LECTURES, ROOT, run_lecture
+from _lecture_runs import LECTURES, ROOT
 from bs4 import BeautifulSoup
 from offline_browser import CHROMIUM, offline_browser, static_server
 
@@ -36,13 +36,13 @@ needs_chromium = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory) -> make_book.BuildResult:
+def site(tmp_path_factory, lecture_runs) -> make_book.BuildResult:
     """The site, built once from the shared lecture runs."""
     if shutil.which("npm") is None and not (make_book.BOOK / "node_modules").is_dir():
         pytest.skip("needs npm to install MathJax (apt-get install npm; .ci/run does it)")
     executed = {}
     for name in LECTURES:
-        run = run_lecture(name)
+        run = lecture_runs(name)
         assert run.lecture_ok, f"{name} fails, so the site cannot show it:\n{run.error}"
         nb = nbformat.from_dict(run.notebook)
         nb.cells = nb.cells[: run.lecture_cells]  # without the widget probe cell

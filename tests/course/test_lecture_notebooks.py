@@ -1,16 +1,15 @@
 """The lecture notebooks: each runs top to bottom in a fresh kernel and points to its assignment.
 
-Run times are not asserted (shared, noisy machine); they are printed at the end of the session,
-recorded as junit properties and written to test-artifacts/lecture-times.json.
+Run times are not asserted (shared, noisy machine); they are recorded as junit properties, and
+tests/conftest.py prints them at the end of the session and writes test-artifacts/lecture-times.json
+(in the main process, so it holds every lecture when pytest-xdist workers ran them).
 """
 
 from __future__ import annotations
 
-import json
-
 import nbformat
 import pytest
-from _lecture_runs import LECTURES, NOTEBOOK_DIR, ROOT, run_lecture
+from _lecture_runs import LECTURES, NOTEBOOK_DIR
 
 # Which assignment each lecture sends the student to (issue 3: lab 1 after 1-3, lab 2 after 4-5).
 ASSIGNMENT_AFTER = {
@@ -22,7 +21,6 @@ ASSIGNMENT_AFTER = {
     "06": "hw4_mlp",
     "07": "hw4_mlp",  # its stretch goal: the full 28x28 set
 }
-_times: dict[str, float] = {}
 
 
 def test_the_seven_lectures_are_there():
@@ -51,34 +49,13 @@ def test_lecture_has_no_blanks_left(name: str):
             assert marker not in cell.source, f"{name}, cell {index}: contains {marker!r}"
 
 
-@pytest.fixture(scope="module")
-def report_times(request):
-    """Print the measured run times when the module is done and save them as an artefact."""
-    yield _times
-    if not _times:
-        return
-    lines = [f"{name}: {seconds:.1f} s" for name, seconds in sorted(_times.items())]
-    artefacts = ROOT / "test-artifacts"
-    artefacts.mkdir(exist_ok=True)
-    (artefacts / "lecture-times.json").write_text(json.dumps(_times, indent=2) + "\n")
-    reporter = request.config.pluginmanager.getplugin("terminalreporter")
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line("")
-            reporter.write_line("lecture notebook run times (fresh kernel, incl. start-up):")
-            for line in lines:
-                reporter.write_line("  " + line)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", LECTURES)
-def test_lecture_runs_top_to_bottom(name: str, record_property, report_times):
-    run = run_lecture(name)
+def test_lecture_runs_top_to_bottom(name: str, record_property, lecture_runs):
+    run = lecture_runs(name)
     assert run.lecture_ok, (
         f"{name}: cell {run.error_cell} failed when run top to bottom in a fresh kernel:\n"
         f"{run.error}"
     )
     assert run.seconds is not None, f"{name}: no lecture cell reported completion"
-    record_property("seconds", round(run.seconds, 1))
-    report_times[name] = run.seconds
+    record_property("seconds", round(run.seconds, 1))  # tests/conftest.py prints them all

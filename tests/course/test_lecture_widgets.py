@@ -1,14 +1,14 @@
 """Every slider figure a lecture creates is driven from its kernel: move it, the PNG changes.
 
 The lecture runs in a fresh kernel (shared with test_lecture_notebooks.py through
-_lecture_runs.run_lecture); a probe cell appended after the lecture finds each SliderFigure
+the `lecture_runs` fixture); a probe cell appended after the lecture finds each SliderFigure
 left in the namespace, moves each control to another value and reports what happened.
 """
 
 from __future__ import annotations
 
 import pytest
-from _lecture_runs import LECTURES, run_lecture
+from _lecture_runs import LECTURES
 
 # The widgets each lecture is expected to leave in its namespace (variable names).
 EXPECTED_WIDGETS = {
@@ -22,8 +22,8 @@ EXPECTED_WIDGETS = {
 }
 
 
-def _probe(name: str) -> dict:
-    run = run_lecture(name)
+def _probe(name: str, lecture_runs) -> dict:
+    run = lecture_runs(name)
     assert run.lecture_ok, f"{name}: the lecture failed before its widgets could be driven"
     assert run.error is None, f"{name}: the widget probe cell failed:\n{run.error}"
     return run.probe_report()
@@ -35,8 +35,8 @@ def test_expectations_cover_every_lecture():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", LECTURES)
-def test_every_slider_redraws_its_figure(name: str):
-    report = _probe(name)
+def test_every_slider_redraws_its_figure(name: str, lecture_runs):
+    report = _probe(name, lecture_runs)
     assert set(report) == EXPECTED_WIDGETS[name], (
         f"{name}: slider figures found {sorted(report)}, expected "
         f"{sorted(EXPECTED_WIDGETS[name])} (update EXPECTED_WIDGETS if the lecture changed)"
@@ -55,9 +55,9 @@ def test_every_slider_redraws_its_figure(name: str):
 
 
 @pytest.mark.slow
-def test_learning_rate_slider_goes_from_converging_to_diverging():
+def test_learning_rate_slider_goes_from_converging_to_diverging(lecture_runs):
     """Notebook 2 starts at lr = 1/lambda_max (no divergence); the probe's large lr diverges."""
-    details = _probe("02_gradient_descent.ipynb")["explorer"]
+    details = _probe("02_gradient_descent.ipynb", lecture_runs)["explorer"]
     assert details["status"] != "diverged", f"default learning rate diverges: {details}"
     move = details["moves"]["lr"]
     assert float(move["to"]) > float(move["from"]), move

@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 from nngrade import cli
 from nngrade.grading.prepare import is_test_cell, nbgrader_meta, prepare
 from nngrade.sandbox.isolated import grade_notebook
-from nngrade.sandbox.launcher import detect
+from nngrade.sandbox.launcher import WALL_FACTOR, detect
 
 HERE = Path(__file__).resolve().parents[1] / "adversarial"
 
@@ -90,7 +90,11 @@ def assert_contained(course, attack: Attack, report, seconds: float, token: str,
     assert report["status"] == "graded", report["reason"]
     assert report["max_score"] == MAX_SCORE, f"max score changed: {summary}"
     assert report["score"] <= attack.max_score, f"{attack.name} got unearned points: {summary}"
-    assert seconds < LIMITS.total_timeout + 30, f"grading took {seconds:.0f} s"
+    # Bounded by the grader's own guarantee, not by how busy the machine is: timeouts run on the
+    # sandbox's fair clock, which reaches the total timeout after WALL_FACTOR times as long in
+    # wall time at most (a starved sandbox), plus starting and tearing down the sandbox.
+    most = WALL_FACTOR * LIMITS.total_timeout + 120
+    assert seconds < most, f"grading took {seconds:.0f} s, more than the limits allow ({most:.0f})"
     assert leftover_processes(token) == [], "processes left behind"
     assert course.snapshot() == before, "a protected file changed"
     assert course.gradebook_rows() == 1

@@ -195,14 +195,14 @@ def test_killed_run_resumes(tmp_path):
     proc = subprocess.Popen(
         command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # generous: a loaded machine
     while not list(records.glob("s*/tiny/*.nngrade.json")) and time.monotonic() < deadline:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done_before = {p.parent.parent.name for p in records.glob("*/tiny/*.nngrade.json")}
     assert 1 <= len(done_before) < 6
-    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert finished.returncode == 0, finished.stderr
     assert f"skipped {len(done_before)} unchanged" in finished.stdout
     assert {p.parent.parent.name for p in records.glob("*/tiny/*.nngrade.json")} == set(

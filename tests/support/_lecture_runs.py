@@ -1,12 +1,18 @@
 """Run a lecture notebook in a fresh kernel (nbclient) once per test session and keep the result.
 
-Shared by test_lecture_notebooks.py (does every cell run, how long does it take) and
+Shared by test_lecture_notebooks.py (does every cell run, how long does it take),
 test_lecture_widgets.py (probe cells appended after the lecture drive its sliders in the same
-kernel), so each notebook executes only once per pytest process.
+kernel) and test_book.py (the site shows the executed lectures), so each notebook executes only
+once per test session. Under pytest-xdist (`make test` runs two workers) the workers share the
+runs through a folder of the session's own temporary directory (the `lecture_runs` fixture of
+tests/course/conftest.py): the first worker to need a lecture runs it, holding a lock on it, and
+writes the result; a worker that needs it later reads that file instead of running it again.
+The folder lives and dies with the test session, so a new session always executes every lecture.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
@@ -76,6 +82,22 @@ class LectureRun:
     notebook: nbformat.NotebookNode | None = None
     extra: dict = field(default_factory=dict)
 
+    def to_json(self) -> str:
+        """The run as JSON (the executed notebook as nbformat writes it), for another worker."""
+        names = ("name", "lecture_cells", "seconds", "error", "error_cell", "extra")
+        fields = {k: getattr(self, k) for k in names}
+        notebook = nbformat.writes(self.notebook) if self.notebook is not None else None
+        return json.dumps({**fields, "notebook": notebook})
+
+    @classmethod
+    def from_json(cls, text: str) -> LectureRun:
+        """The run another worker wrote with `to_json`."""
+        fields = json.loads(text)
+        notebook = fields.pop("notebook")
+        run = cls(**fields)
+        run.notebook = nbformat.reads(notebook, as_version=4) if notebook is not None else None
+        return run
+
     @property
     def lecture_ok(self) -> bool:
         return self.error_cell is None or self.error_cell >= self.lecture_cells
@@ -91,8 +113,36 @@ class LectureRun:
         return {}
 
 
+def run_lecture(name: str, shared: Path | None = None) -> LectureRun:
+    """The run of notebooks/<name>: executed once per process, and once per session when the
+    processes of one session (pytest-xdist workers) pass the same `shared` folder."""
+    if shared is None:
+        return _run_here(name)
+    return _run_shared(name, shared)
+
+
+def _run_shared(name: str, shared: Path) -> LectureRun:
+    """Run the lecture unless another process of the session did; wait while one is running it."""
+    shared.mkdir(parents=True, exist_ok=True)
+    result = shared / f"{name}.json"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        if result.is_file():
+            return _read_shared(result)
+        run = _run_here(name)
+        partial = result.with_suffix(".partial")
+        partial.write_text(run.to_json(), encoding="utf-8")
+        partial.replace(result)  # atomic: a reader sees the whole run or none
+        return run
+
+
 @functools.cache
-def run_lecture(name: str) -> LectureRun:
+def _read_shared(path: Path) -> LectureRun:
+    return LectureRun.from_json(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _run_here(name: str) -> LectureRun:
     """Execute notebooks/<name> top to bottom plus the widget probe, in a fresh python3 kernel."""
     nb = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
     lectures = len(nb.cells)
