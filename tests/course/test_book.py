@@ -232,7 +232,7 @@ PAGE_STATE = """() => {
 def _open(page, url: str, failures: list[str]) -> dict:
     page.goto(url, wait_until="load")
     if page.evaluate("() => document.querySelector('.math') !== null"):
-        page.wait_for_function(MATHS_DONE, timeout=60 * SECOND)
+        page.wait_for_function(MATHS_DONE, timeout=180 * SECOND)  # generous: a loaded machine
         page.evaluate("() => MathJax.startup.promise")
     page.wait_for_load_state("networkidle")
     return page.evaluate(PAGE_STATE)

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+PAGE_TIMEOUT_MS = 180_000  # every wait of a page, unless the call names its own
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -64,6 +65,9 @@ def offline_browser(viewport=(1280, 900)) -> Iterator[OfflineBrowser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        # Generous (Playwright's default is 30 s): on a loaded machine, with tests in parallel,
+        # a page full of maths can take longer to load and settle; nothing here is timed.
+        context.set_default_timeout(PAGE_TIMEOUT_MS)
         offline = OfflineBrowser(context)
 
         def guard(route):
