@@ -11,6 +11,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# In a pytest-xdist worker (`make test`), numpy uses one BLAS thread, as nngrade's graders do:
+# the workers already fill the cores, and OpenBLAS threads of two workers (and of the kernels
+# and sandboxes they start, which inherit this) fighting over two cores only slow both down.
+# Set before any test module imports numpy; a value the caller chose is kept.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
 # Tests (and the kernels they start, which inherit the environment) never write into the
 # user's real data cache: they share one cache folder inside the checkout (gitignored).
 os.environ.setdefault("NNHELPERS_CACHE", str(ROOT / ".test-cache" / "nnhelpers"))
