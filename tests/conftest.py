@@ -32,24 +32,39 @@ if "NNHELPERS_MIRROR" not in os.environ and _shared_mirror.is_dir():
 
 # --------------------------------------------------------------------------- parallel runs
 # `make test` runs the suite in pytest-xdist workers with `--dist loadgroup` (docs/development.md,
-# "How the suite runs"). Tests that must share one process carry an xdist_group mark, given here
-# so that no test file has to know about the scheduler:
+# "How the suite runs"). Tests that must share one process form a group, named here from their
+# node ids so that no test file has to know about the scheduler (GroupScheduling, below, hands a
+# group to one worker as a whole; xdist's own `xdist_group` marks are silently ignored with
+# pytest 9.2, pytest-dev/pytest-xdist#1386, and are honoured again if that is fixed):
 #   - a lecture's run-through and its slider probe share one kernel run (lecture-NN), and the
 #     site's tests share one build (book); tests/course/conftest.py shares the executed lectures
 #     between workers, so the site never runs a lecture again;
-#   - the tests of a module that defines a module- or session-scoped fixture (an executed master
-#     notebook, a graded class, a PostgreSQL server) build it once, in one worker (except the
-#     modules in SPREAD); MODULE_STATE would list modules sharing state without a fixture.
+#   - SHARED_MODULES: every module that defines a fixture of module or session scope (an
+#     executed master notebook, a graded class, a PostgreSQL server), so it is built once and
+#     its tests see it as written (test_adversarial grades the honest student after the whole
+#     corpus); SPREAD names the exceptions. Collection fails, naming the module, when a module
+#     with such a fixture is in neither set.
 # Work is handed out in collection order, a group at a time, so the longest groups go first
 # (FIRST, then every other `slow` test): a long test started last would leave one core idle.
-MODULE_STATE: set[str] = set()  # modules sharing state without a fixture (none at present)
+SHARED_MODULES = {
+    "tests/course/test_hw4_benchmark.py",
+    "tests/course/test_hw4_notebook.py",
+    "tests/nngrade/test_adversarial.py",
+    "tests/nngrade/test_feedback_offline.py",
+    "tests/nngrade/test_feedback_report_check.py",
+    "tests/nngrade/test_isolation_user.py",
+    "tests/nngrade/test_nngrade_cli.py",
+    "tests/nngrade/test_postgres_gradebook.py",
+    "tests/nnhelpers/test_data_mnist.py",
+    "tests/course/test_lab_mutants.py",  # no fixture: a module-level cache of each lab's master
+}
 # Modules whose shared fixture is cheap next to their tests: spread over the workers, each
 # builds it once (test_hw4_mutants: the master without training, seconds; its tests, minutes).
 SPREAD = {"tests/course/test_hw4_mutants.py"}
-LECTURE_TESTS = {
-    "tests/course/test_lecture_notebooks.py::test_lecture_runs_top_to_bottom",
-    "tests/course/test_lecture_widgets.py::test_every_slider_redraws_its_figure",
-}
+LECTURE_TESTS = (
+    "tests/course/test_lecture_notebooks.py::test_lecture_runs_top_to_bottom[",
+    "tests/course/test_lecture_widgets.py::test_every_slider_redraws_its_figure[",
+)
 LECTURE_02 = "tests/course/test_lecture_widgets.py::test_learning_rate_slider_goes_from_converging"
 # The longest units of work, longest first (measured: docs/development.md); node id prefixes.
 FIRST = (
@@ -64,17 +79,17 @@ FIRST = (
 )
 
 
-def _group(item) -> str | None:
-    """The xdist group of a test: tests of one group run in one worker, one after the other."""
-    module, _, name = item.nodeid.partition("::")
-    function = name.split("[")[0]
-    if f"{module}::{function}" in LECTURE_TESTS:
-        return "lecture-" + item.callspec.params["name"][:2]
-    if item.nodeid.startswith(LECTURE_02):
+def group_of(nodeid: str) -> str | None:
+    """The group of a test (tests of one group run in one worker, in order), or None."""
+    module = nodeid.partition("::")[0]
+    for prefix in LECTURE_TESTS:
+        if nodeid.startswith(prefix):
+            return "lecture-" + nodeid[len(prefix) : len(prefix) + 2]
+    if nodeid.startswith(LECTURE_02):
         return "lecture-02"
     if module == "tests/course/test_book.py":
         return "book"
-    if module in MODULE_STATE or (module not in SPREAD and _has_module_fixture(item, module)):
+    if module in SHARED_MODULES:
         return module
     return None
 
@@ -97,18 +112,41 @@ def _rank(item) -> int:
     return len(FIRST) + (0 if item.get_closest_marker("slow") else 1)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items) -> None:
-    """Group the tests that share a process (see above) and put the longest work first."""
-    for item in items:
-        group = _group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
-    ranks = {}
+    """Check the shared modules are listed, and put the longest work first (see above)."""
+    unlisted = sorted(
+        {
+            module
+            for item in items
+            if group_of(item.nodeid) is None
+            and (module := item.nodeid.partition("::")[0]) not in SPREAD
+            and _has_module_fixture(item, module)
+        }
+    )
+    if unlisted:
+        raise pytest.UsageError(
+            f"{', '.join(unlisted)}: a fixture of module or session scope; add the module to "
+            "SHARED_MODULES (its tests run in one worker) or SPREAD in tests/conftest.py"
+        )
+    ranks: dict[str, int] = {}
     for item in items:  # a group starts where its earliest member would
-        group = _group(item) or item.nodeid
-        ranks[group] = min(ranks.get(group, len(FIRST) + 2), _rank(item))
-    items.sort(key=lambda item: ranks[_group(item) or item.nodeid])
+        unit = group_of(item.nodeid) or item.nodeid
+        ranks[unit] = min(ranks.get(unit, len(FIRST) + 2), _rank(item))
+    items.sort(key=lambda item: ranks[group_of(item.nodeid) or item.nodeid])
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With `--dist loadgroup`, xdist's load-group scheduling over the groups named above."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class GroupScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid) or super()._split_scope(nodeid)
+
+    return GroupScheduling(config, log)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
