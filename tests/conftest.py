@@ -50,6 +50,8 @@ SHARED_MODULES = {
     "tests/course/test_hw4_benchmark.py",
     "tests/course/test_hw4_notebook.py",
     "tests/nngrade/test_adversarial.py",
+    "tests/nngrade/test_adversarial_leaks.py",
+    "tests/nngrade/test_feedback_script.py",
     "tests/nngrade/test_feedback_offline.py",
     "tests/nngrade/test_feedback_report_check.py",
     "tests/nngrade/test_isolation_user.py",
