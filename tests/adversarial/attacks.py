@@ -140,14 +140,16 @@ _send = type(_agent).send
 def _send_raw(self, header, blobs=()):
     if 'value' not in header or 'found' in header:  # crafted: replies to calls only
         return _send(self, header, blobs)
-    value = b'{"$dict": [["value", ' + TREE_JSON + b'], ["rngs", []]]}'
-    head = b'{"ok": true, "id": %d, "value": %s}' % (header.get('id') or 0, value)
-    parts = [b'NNG1', struct.pack('<II', len(head), len(BLOBS)), head]
+    pre = b'{"ok": true, "id": %d, "value": {"$dict": [["value", ' % (header.get('id') or 0)
+    post = b'], ["rngs", []]]}}'
+    size = len(pre) + len(TREE_JSON) + len(post)
+    pieces = [b'NNG1' + struct.pack('<II', size, len(BLOBS)), pre, TREE_JSON, post]
     for blob in BLOBS:
-        parts += [struct.pack('<Q', len(blob)), blob]
-    data = memoryview(b''.join(parts))
-    while data:
-        data = data[os.write(self.wfd, data):]
+        pieces += [struct.pack('<Q', len(blob)), blob]
+    for piece in pieces:  # written piece by piece: no copy of a large header in the kernel
+        data = memoryview(piece)
+        while data:
+            data = data[os.write(self.wfd, data):]
 
 type(_agent).send = type(_agent).send_checked = _send_raw
 """
@@ -616,7 +618,7 @@ GRADER_ATTACKS: list[Attack] = [
         "each blob may be used once",
         _crafted(
             "BLOBS = [_npy(np.zeros(2**20))]\n"
-            "TREE_JSON = b'[' + b', '.join([b'{\"$nd\": 0}'] * 5_000_000) + b']'"
+            "TREE_JSON = b'[' + b'{\"$nd\": 0}, ' * 4_999_999 + b'{\"$nd\": 0}]'"
         ),
     ),
     Attack(
@@ -634,14 +636,14 @@ GRADER_ATTACKS: list[Attack] = [
         "grader",
         "[[]] * 12_000_000: a 46 MB reply that json.loads would turn into 12 million lists",
         "reply headers over 8 MB are refused before json.loads",
-        _crafted("BLOBS = []\nTREE_JSON = b'[' + b', '.join([b'[]'] * 12_000_000) + b']'"),
+        _crafted("BLOBS = []\nTREE_JSON = b'[' + b'[], ' * 11_999_999 + b'[]]'"),
     ),
     Attack(
         "many_small_lists",
         "grader",
         "[[]] * 1_500_000: a 6 MB reply (under the header limit) of 1.5 million lists",
         "at most 200,000 lists/dicts per header, counted on the raw bytes before json.loads",
-        _crafted("BLOBS = []\nTREE_JSON = b'[' + b', '.join([b'[]'] * 1_500_000) + b']'"),
+        _crafted("BLOBS = []\nTREE_JSON = b'[' + b'[], ' * 1_499_999 + b'[]]'"),
     ),
     Attack(
         "hash_collision",
