@@ -108,6 +108,21 @@ def test_report_groups_similar_failures_with_counts_and_students(isolated_course
     assert count == "2" and "harry, ivan" in rest
 
 
+def test_report_stylesheet_parses_without_errors(isolated_course):
+    """Every rule of the report's CSS reaches the browser (a stray brace drops later rules)."""
+    tinycss2 = pytest.importorskip("tinycss2")
+    tmp, _ = isolated_course
+    page = (tmp / "autograder/course/reports/tiny.html").read_text()
+    styles = re.findall(r"<style>(.*?)</style>", page, re.S)
+    assert styles, "the report has no stylesheet"
+    for css in styles:
+        rules = tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True)
+        errors = [rule for rule in rules if rule.type == "error"]
+        assert not errors, [e.message for e in errors]
+        selectors = {tinycss2.serialize(rule.prelude).strip() for rule in rules}
+        assert {"body", "td,th", "table"} <= selectors, selectors
+
+
 def test_message_pattern_blanks_numbers_only():
     assert message_pattern("square(3) should be 9, got 4") == message_pattern(
         "square(3) should be 9, got -6.5"

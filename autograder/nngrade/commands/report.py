@@ -148,6 +148,15 @@ def _groups_table(info: dict) -> list[str]:
     return rows
 
 
+# A plain string, not part of an f-string: doubled braces here once ended the first rule
+# early and the browser dropped the table rules after it (cells ran together).
+REPORT_CSS = (
+    "body{font-family:sans-serif;max-width:1000px;margin:auto} "
+    "td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top} "
+    "table{border-collapse:collapse}"
+)
+
+
 def write_report(settings: Settings, assignment: str, target: Path | None = None) -> Path:
     """Write reports/<assignment>.html and return its path."""
     info = class_summary(settings, assignment)
@@ -155,9 +164,7 @@ def write_report(settings: Settings, assignment: str, target: Path | None = None
     esc = html.escape
     parts = [
         f"<!DOCTYPE html><html><head>{CSP_META}<meta charset='utf-8'>",
-        f"<title>{esc(assignment)} class report</title><style>body{{font-family:sans-serif;"
-        "max-width:1000px;margin:auto}} td,th{border:1px solid #ccc;padding:3px 6px;"
-        "text-align:left;vertical-align:top} table{border-collapse:collapse}</style></head><body>",
+        f"<title>{esc(assignment)} class report</title><style>{REPORT_CSS}</style></head><body>",
         f"<h1>{esc(assignment)}: class report</h1>",
         f"<p>{info['students']} students, {info['graded']} graded, "
         f"{len(info['awaiting'])} {AWAITING_TEXT}, "
