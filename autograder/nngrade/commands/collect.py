@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nngrade.grading.config import Settings
-from nngrade.grading.intake import CAP_HINT, is_link_or_special, submission_problem
+from nngrade.grading.intake import (
+    CAP_HINT,
+    copy_capped,
+    is_link_or_special,
+    submission_problem,
+)
 from nngrade.grading.records import file_hash
 
 CANVAS = re.compile(
@@ -93,15 +98,9 @@ def _extract(source: Path, scratch: Path, max_bytes: int, result: CollectResult)
                 )
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            written = 0
-            with archive.open(info) as src, target.open("wb") as dst:
-                while chunk := src.read(1 << 20):
-                    written += len(chunk)
-                    if written > max_bytes:
-                        break
-                    dst.write(chunk)
-            if written > max_bytes:
-                target.unlink()
+            with archive.open(info) as src:
+                copied = copy_capped(src, target, max_bytes)
+            if not copied:
                 result.problems.append(
                     f"{info.filename}: over the {max_bytes / 2**20:g} MB limit once unzipped "
                     f"({CAP_HINT}); not imported"

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from nngrade.grading.config import Settings
-from nngrade.grading.intake import CAP_HINT, is_link_or_special
+from nngrade.grading.intake import CAP_HINT, copy_capped, is_link_or_special
 
 LOG = logging.getLogger("nngrade.grading.exchange")
 # What nbgrader's exchange never copies (CourseDirectory.ignore's default).
@@ -351,17 +351,7 @@ def _copy_file(path: Path, target: Path, max_bytes: int) -> bool:
     with os.fdopen(fd, "rb") as src:
         if not stat.S_ISREG(os.fstat(src.fileno()).st_mode):
             return False
-        written = 0
-        with target.open("wb") as dst:
-            while chunk := src.read(1 << 20):
-                written += len(chunk)
-                if written > max_bytes:
-                    break
-                dst.write(chunk)
-    if written > max_bytes:
-        target.unlink()
-        return False
-    return True
+        return copy_capped(src, target, max_bytes)
 
 
 # -- feedback ---------------------------------------------------------------------------------

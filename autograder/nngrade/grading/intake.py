@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 CAP_HINT = "c.NNGrade.max_submission_mb in nbgrader_config.py"
 
@@ -49,3 +50,19 @@ def is_link_or_special(path: Path) -> bool:
     except OSError:
         return True
     return stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def copy_capped(src: BinaryIO, target: Path, max_bytes: int) -> bool:
+    """Copy `src` to `target` in 1 MB chunks, stopping past `max_bytes` (the copy is then
+    removed and False returned): a size that lies, or a stream without end, costs at most that."""
+    written = 0
+    with target.open("wb") as dst:
+        while chunk := src.read(1 << 20):
+            written += len(chunk)
+            if written > max_bytes:
+                break
+            dst.write(chunk)
+    if written > max_bytes:
+        target.unlink()
+        return False
+    return True
