@@ -23,11 +23,17 @@ def test_a_broadcast_past_the_budget_is_a_judge_memory_error_and_the_limit_comes
 
 
 def test_the_deadline_stops_the_judges_own_work():
+    # pytest-timeout (signal method) may have an alarm of its own pending: it must be given back.
+    before = signal.getitimer(signal.ITIMER_REAL)[0]
     with pytest.raises(judge.JudgeTimeout):
         with judge.bounded(256, 0.2):
             while True:
                 pass
-    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    after = signal.getitimer(signal.ITIMER_REAL)[0]
+    if before == 0:
+        assert after == 0
+    else:
+        assert 0 < after <= before
 
 
 def test_an_earlier_alarm_is_given_back():

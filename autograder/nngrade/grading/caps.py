@@ -29,7 +29,9 @@ MAX_RENDER_TOTAL = 400_000  # characters of sources shown on one page
 MAX_RENDER_OUTPUTS = 1_000_000  # characters of outputs shown on one page
 
 
-def _cut(text: str, limit: int, keep_end: bool = False) -> str:
+def cut_text(text: str, limit: int, keep_end: bool = False) -> str:
+    """`text` cut to `limit` characters with a visible "[truncated: N characters omitted]" note
+    (the same note wherever a student's text is cut)."""
     if len(text) <= limit:
         return text
     note = f"[truncated: {len(text) - limit} characters omitted]"
@@ -53,17 +55,17 @@ def _size(value) -> int:
 def _cap_one(output: dict) -> dict:
     """One output with every text and image within its cap (in place)."""
     if isinstance(output.get("text"), str):
-        output["text"] = _cut(output["text"], MAX_TEXT)
+        output["text"] = cut_text(output["text"], MAX_TEXT)
     elif isinstance(output.get("text"), list):
-        output["text"] = _cut("".join(map(str, output["text"])), MAX_TEXT)
+        output["text"] = cut_text("".join(map(str, output["text"])), MAX_TEXT)
     if "evalue" in output:
-        output["evalue"] = _cut(str(output["evalue"]), MAX_EVALUE)
+        output["evalue"] = cut_text(str(output["evalue"]), MAX_EVALUE)
     if "ename" in output:
-        output["ename"] = _cut(str(output["ename"]), 200)
+        output["ename"] = cut_text(str(output["ename"]), 200)
     if isinstance(output.get("traceback"), list):
         joined = "\n".join(str(line) for line in output["traceback"])
         if len(joined) > MAX_TEXT:
-            output["traceback"] = _cut(joined, MAX_TEXT, keep_end=True).split("\n")
+            output["traceback"] = cut_text(joined, MAX_TEXT, keep_end=True).split("\n")
     data = output.get("data")
     if isinstance(data, dict):
         for mime, value in list(data.items()):
@@ -72,7 +74,7 @@ def _cap_one(output: dict) -> dict:
             if not isinstance(value, str):
                 value = str(value)
             if mime.startswith("text/") and mime != "text/html":
-                data[mime] = _cut(value, MAX_TEXT)
+                data[mime] = cut_text(value, MAX_TEXT)
             elif len(value) > (MAX_TEXT if mime == "text/html" else MAX_BINARY):
                 del data[mime]
                 data["text/plain"] = (

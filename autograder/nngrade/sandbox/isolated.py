@@ -25,7 +25,7 @@ import numpy as np
 
 from nngrade.grading import faults
 from nngrade.grading import markers as mk
-from nngrade.grading.caps import MAX_EVALUE
+from nngrade.grading.caps import MAX_EVALUE, cut_text
 from nngrade.grading.executors import Executor, Job
 from nngrade.grading.markers import Markers
 from nngrade.grading.prepare import Prepared, is_test_cell, nbgrader_meta
@@ -509,7 +509,7 @@ def _error_output(ename: str, evalue: str, traceback: str = ""):
 
 
 def _clip(text: str, cap: int) -> str:
-    return text if len(text) <= cap else text[:cap] + f"... ({len(text) - cap:,} characters cut)"
+    return cut_text(text, cap).rstrip("\n")
 
 
 def _output_size(output) -> int:
