@@ -11,6 +11,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# The test processes skip jsonschema's IRI check as nngrade's own processes do (its optional
+# `rfc3987-syntax` costs 2.3 s of CPU at import; autograder/nngrade/__init__.py says why).
+import nngrade  # noqa: E402, F401
+
 # In a pytest-xdist worker (`make test`), numpy uses one BLAS thread, as nngrade's graders do:
 # the workers already fill the cores, and OpenBLAS threads of two workers (and of the kernels
 # and sandboxes they start, which inherit this) fighting over two cores only slow both down.
