@@ -324,6 +324,14 @@ def test_an_integer_gradient_is_named(rng):
     assert "int64" in str(result)
 
 
+def test_a_complex_gradient_fails_unless_it_is_real(rng):
+    """The checkers compared the real part only: a gradient + 1j passed (issue 13)."""
+    z, c = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    grad = tanh_grad(z, c)
+    _assert_caught(check_gradient(tanh_loss, {"z": z, "c": c}, {"z": grad + 1j}), "z", "dtype")
+    assert check_gradient(tanh_loss, {"z": z, "c": c}, {"z": grad + 0j}).ok
+
+
 def test_a_float32_gradient_is_noted_but_passes(rng):
     z, c = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
     result = check_gradient(tanh_loss, {"z": z, "c": c}, {"z": tanh_grad(z, c).astype(np.float32)})

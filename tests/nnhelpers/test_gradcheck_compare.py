@@ -206,3 +206,11 @@ def test_a_single_row_is_not_described_as_whole_columns():
 def test_a_single_column_is_not_described_as_whole_rows():
     result = compare(np.array([[5.0], [6.0], [-7.0]]), np.array([[0.0], [6.0], [-7.0]]), name="d")
     assert "row" not in result.likely_cause, str(result)
+
+
+def test_a_complex_result_is_judged_by_all_of_it(expected):
+    """Only the real part would be compared: a complex value with an imaginary part must fail
+    (issue 13: values of a kind the API does not promise), one with none still passes."""
+    _assert_wrong(compare(expected + 1j, expected, name="scores"), "dtype")
+    _assert_wrong(compare(expected + complex(0, np.nan), expected, name="scores"), "dtype")
+    assert compare(expected + 0j, expected, name="scores").ok

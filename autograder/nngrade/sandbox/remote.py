@@ -32,6 +32,11 @@ class ReplyRefused(Exception):
     dict size, colliding keys): refused before it is built, and the test fails saying why."""
 
 
+class ArgumentChanged(ReplyRefused):
+    """The student's function changed an array it was given in place (the API forbids it,
+    and the kernel's copy is not the test's, so the test could not see it otherwise)."""
+
+
 class TestTimeout(Exception):
     """The test cell used up its time (student functions too slow or looping)."""
 
@@ -145,9 +150,10 @@ class RemoteObject:
         }
         reply, reply_blobs = self._channel.request(header, blobs)
         result = self._channel.value(reply, reply_blobs, self._label)
-        if type(result) is not dict or set(result) != {"value", "rngs"}:
+        if type(result) is not dict or set(result) - {"mutated"} != {"value", "rngs"}:
             raise StudentCodeError(f"{self._label}: the kernel sent a malformed reply")
         _advance_generators(args, kwargs, result["rngs"])
+        _refuse_changed_arguments(self._label, args, kwargs, result.get("mutated"))
         return result["value"]
 
     def __getattr__(self, name: str):
@@ -176,6 +182,35 @@ class RemoteObject:
 
     def __repr__(self) -> str:
         return self._label
+
+
+def _refuse_changed_arguments(label: str, args, kwargs, changed) -> None:
+    """Fail the call if the student's function changed an array argument in place.
+
+    The kernel works on copies of the test's arrays, so a change never reaches the test, and a
+    test that checks for one (`w0` left unchanged, as the API asks) would pass a function that
+    overwrites its input. Copying the change back would let the student rewrite the test's own
+    inputs and so its expected values; the call fails instead, naming the argument by the
+    test's side only (its position and shape), never by the student's parameter names.
+    """
+    if not changed:
+        return
+    names = []
+    for key in changed if type(changed) is list else []:
+        if type(key) is int and 0 <= key < len(args):
+            arg, name = args[key], f"argument {key + 1}"
+        elif type(key) is str and key in kwargs:
+            arg, name = kwargs[key], f"keyword argument {key}"
+        else:
+            continue
+        shape = f" of shape {np.shape(arg)}" if isinstance(arg, np.ndarray) else ""
+        names.append(f"its {name} (an array{shape})" if shape else f"an array in its {name}")
+    if names:
+        raise ArgumentChanged(
+            f"{label} changed {' and '.join(names[:4])} in place: a graded function must leave "
+            "the arrays it is given unchanged (the caller still needs them). Work on a copy, "
+            "e.g. x = np.array(x, dtype=float), or build new arrays (x = x - c, not x -= c)"
+        )
 
 
 def _advance_generators(args, kwargs, states) -> None:

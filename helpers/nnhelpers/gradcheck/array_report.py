@@ -176,7 +176,10 @@ def mark_swaps(
     for key, report in reports.items():
         if report.ok or key not in values:
             continue
-        got = np.asarray(values[key], dtype=np.float64) if values[key] is not None else None
+        got = np.asarray(values[key]) if values[key] is not None else None
+        if got is not None and got.dtype.kind not in "fiub":  # complex, strings: no swap
+            continue
+        got = got.astype(np.float64) if got is not None else None
         for other, truth in truths.items():
             if (
                 other == key

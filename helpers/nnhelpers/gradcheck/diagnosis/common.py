@@ -235,6 +235,18 @@ def diagnose_dtype(
             "integer division //?)"
         ]
     if got.dtype.kind == "c":
+        imaginary = np.abs(got.imag)
+        if not (imaginary == 0).all():  # NaN counts as nonzero
+            # Only the real part would be compared: a complex answer must not pass through it.
+            largest = float(imaginary.max()) if not np.isnan(imaginary).any() else float("nan")
+            return [
+                Cause(
+                    "dtype",
+                    f"{g_name} is complex ({got.dtype}) with a nonzero imaginary part (up to "
+                    f"{fmt(largest)}); expected real numbers (a square root or a log of a "
+                    "negative number?)",
+                )
+            ], []
         return [], [f"{g_name} is complex ({got.dtype}); expected real numbers"]
     if got.dtype.kind == "f" and expected_dtype.kind == "f" and got.dtype != expected_dtype:
         return [], [
