@@ -549,5 +549,30 @@ HW4_ATTACKS = [
     ),
 ]
 
-INTEGRITY_ATTACKS: list[IntegrityAttack] = LAB1_ATTACKS + LAB2_ATTACKS + HW4_ATTACKS
+
+def _from_mutation_corpus() -> list[IntegrityAttack]:
+    """The labs' in-place bugs (tests/support/mutants/labs): the tests fail them in the
+    student's kernel, so the sandbox must too (it works on copies of the test's arrays)."""
+    from mutants.labs import lab1_variants, lab2_variants
+
+    chosen = [
+        (LAB1, lab1_variants, "descent_asarray_aliases_w0"),
+        (LAB2, lab2_variants, "train_centres_the_callers_data_in_place"),
+    ]
+    return [
+        IntegrityAttack(
+            assignment,
+            f"corpus_{name}",
+            f"the mutation corpus's bug {name}: it changes the caller's array in place",
+            "the agent reports the change; the call fails naming the argument",
+            {corpus.BUGS[name].test: 0},
+            dict(corpus.BUGS[name].replace),
+        )
+        for assignment, corpus, name in chosen
+    ]
+
+
+INTEGRITY_ATTACKS: list[IntegrityAttack] = (
+    LAB1_ATTACKS + LAB2_ATTACKS + HW4_ATTACKS + _from_mutation_corpus()
+)
 BY_NAME = {attack.name: attack for attack in INTEGRITY_ATTACKS}
