@@ -35,6 +35,8 @@ class TestCell:
     hidden: bool
     visible_source: str  # the cell as students see it (hidden block replaced by a comment)
     hidden_lines: list[str]  # the secret lines of its hidden block(s) (see markers.py)
+    # the whole master's text: what a hidden test's message may quote (grading/declassify.py)
+    master_text: str = field(default="", repr=False, compare=False)
 
 
 @dataclass
@@ -80,6 +82,7 @@ def unanswered(cell: dict, markers: Markers = DEFAULT) -> str:
 def test_cells(master: nbformat.NotebookNode, markers: Markers = DEFAULT) -> list[TestCell]:
     """The autograded test cells of a master notebook, in order (the one list of them)."""
     secrets = mk.secret_lines((cell.source for cell in master.cells), (mk.HIDDEN,), markers)
+    master_text = "\n".join(str(cell.source) for cell in master.cells)
     tests = []
     for cell in master.cells:
         if is_test_cell(cell):
@@ -95,6 +98,7 @@ def test_cells(master: nbformat.NotebookNode, markers: Markers = DEFAULT) -> lis
                         for line in mk.region_lines(cell.source, mk.HIDDEN, markers)
                         if mk.flat(line) in secrets
                     ],
+                    master_text=master_text,
                 )
             )
     return tests

@@ -12,6 +12,7 @@ import re
 
 import nbformat
 
+from nngrade.grading.declassify import declassify
 from nngrade.grading.markers import flat, quoted_secrets
 from nngrade.grading.prepare import TestCell
 from nngrade.grading.results import TestOutcome
@@ -71,6 +72,8 @@ def outcome_for(
         )
         if status == "failed" and not evalue.strip():
             message = "a hidden test failed (it gave no message)"
+        # the kernel cannot say which block failed: the whole message is declassified
+        message = declassify(message, test.master_text or test.visible_source)
     return TestOutcome(test.grade_id, 0.0, test.points, status, message, is_hidden)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from nngrade.grading import faults
+from nngrade.grading import declassify, faults
 from nngrade.grading import markers as mk
 from nngrade.grading.caps import MAX_EVALUE, cut_text
 from nngrade.grading.executors import Executor, Job
@@ -159,6 +159,8 @@ def _trusted_base(master_nb: nbformat.NotebookNode) -> dict:
     as `sigmoid` given in a locked cell is the instructor's, whatever the kernel holds.
     """
     namespace: dict = {"__builtins__": builtins, "__name__": "__nngrade_tests__", "np": np}
+    master_text = "\n".join(str(cell.source) for cell in master_nb.cells)
+    namespace[declassify.HIDDEN_NAME] = declassify.HiddenBlocks(master_text)
     for cell in master_nb.cells:
         meta = nbgrader_meta(cell)
         if cell.cell_type != "code" or meta.get("solution") or is_test_cell(cell):
@@ -212,6 +214,7 @@ class _Run:
         self.after_hidden = False
         self.withheld = 0
         self.output_left = NOTEBOOK_OUTPUT_CAP
+        self.blocks = base.get(declassify.HIDDEN_NAME) or declassify.HiddenBlocks("")
 
     def grade(self, nb: nbformat.NotebookNode) -> list[TestOutcome]:
         outcomes = []
@@ -308,7 +311,11 @@ class _Run:
         else:
             self.count += 1
             cell.execution_count = self.count
+            self.blocks.reset()
             result = self._evaluate(source, grade_id, has_hidden)
+            if has_hidden and self.hidden:  # what a hidden block says is declassified
+                result.message = self.blocks.message(result.message)
+                result.printed = self.blocks.printed(result.printed)
             self.after_hidden = self.after_hidden or (has_hidden and self.hidden)
             if self.namespace.values_read:
                 names = ", ".join(sorted(self.namespace.values_read))
@@ -336,7 +343,7 @@ class _Run:
         self.channel.deadline = self.channel.now() + budget
         printed = io.StringIO()
         try:
-            body, last = _split_last_expression(source, grade_id)
+            body, last = _split_last_expression(source, grade_id, self.markers)
             with (
                 contextlib.redirect_stdout(printed),
                 contextlib.redirect_stderr(printed),
@@ -408,13 +415,15 @@ class _Run:
         return (student + buffer.getvalue())[:OUTPUT_CAP]
 
 
-def _split_last_expression(source: str, grade_id: str):
-    """Compile a test cell; a final bare expression is kept apart (nbgrader's partial credit)."""
+def _split_last_expression(source: str, grade_id: str, markers: Markers = mk.DEFAULT):
+    """Compile a test cell; a final bare expression is kept apart (nbgrader's partial credit).
+    Hidden blocks are marked (`declassify.mark_hidden`): what they say is declassified."""
     tree = ast.parse(source, filename=f"<test {grade_id}>")
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         expr = ast.Expression(tree.body.pop().value)
         last = compile(expr, f"<test {grade_id}>", "eval")
+    tree = declassify.mark_hidden(tree, mk.hidden_line_numbers(source, markers))
     return compile(tree, f"<test {grade_id}>", "exec"), last
 
 
@@ -438,7 +447,7 @@ def _in_hidden_part(err: BaseException, source: str, markers: Markers) -> bool:
 
 def _builtin_name(err: BaseException) -> str:
     for klass in type(err).__mro__:
-        if klass.__module__ == "builtins" and klass not in (Exception, BaseException):
+        if klass.__module__ == "builtins" and klass not in (Exception, BaseException, object):
             return klass.__name__
     return "an exception"
 

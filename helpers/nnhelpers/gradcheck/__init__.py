@@ -24,6 +24,7 @@ from nnhelpers.gradcheck.report import (
     GradCheckResult,
     GradientCheckError,
     WorstEntry,
+    hidden_inputs,
     status_for,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "ArrayReport",
     "WorstEntry",
     "GradientCheckError",
+    "hidden_inputs",
     "GOOD",
     "WRONG",
 ]

@@ -6,6 +6,9 @@ parameter, how far off, which entries, the likely cause.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from nnhelpers.gradcheck.diagnosis.common import Cause, fmt
@@ -22,6 +25,35 @@ STATUS_TEXT = {
     "error": "WRONG",
     "skipped": "skipped",
 }
+
+
+_HIDDEN_INPUTS: ContextVar[bool] = ContextVar("nnhelpers_hidden_inputs", default=False)
+HIDDEN_NOTE = (
+    "(the entries are not shown: this check ran on inputs of the hidden tests; the cause above "
+    "is what to fix)"
+)
+
+
+@contextmanager
+def hidden_inputs() -> Iterator[None]:
+    """Inside, reports render their hidden form: what kind of mistake (status, causes, counts,
+    a coarse relative error), never entries or values computed on the inputs. A grader turns
+    it on around hidden tests, whose messages students see but whose inputs they must not."""
+    token = _HIDDEN_INPUTS.set(True)
+    try:
+        yield
+    finally:
+        _HIDDEN_INPUTS.reset(token)
+
+
+def on_hidden_inputs() -> bool:
+    """True inside `hidden_inputs()`."""
+    return _HIDDEN_INPUTS.get()
+
+
+def rough(value: float) -> str:
+    """A number to 1 significant digit (hidden reports: a size, not a value)."""
+    return f"{value:.1g}" if value == value else "-"
 
 
 class GradientCheckError(AssertionError):
@@ -78,31 +110,36 @@ class ArrayReport:
         nan-expected, shape, dtype, swapped."""
         return [c.code for c in self.causes]
 
-    def summary_line(self, tol_text: str) -> str:
-        """One sentence: how far off and how many entries."""
+    def summary_line(self, tol_text: str, *, hidden: bool = False) -> str:
+        """One sentence: how far off and how many entries (hidden: the error to 1 digit)."""
         if self.status == "error":
             if self.got_shape is not None and self.got_shape != self.shape:
                 return f"wrong shape: got {self.got_shape}, expected {self.shape}"
             return "could not be compared"
         parts = []
         if self.rel_error == self.rel_error:
-            parts.append(f"relative error {fmt(self.rel_error)} ({tol_text})")
+            error = rough(self.rel_error) if hidden else fmt(self.rel_error)
+            parts.append(f"relative error {error}{f' ({tol_text})' if tol_text else ''}")
         if self.n_compared:
             parts.append(f"{self.n_off} of {self.n_compared} entries differ")
         if self.n_skipped:
             parts.append(f"{self.n_skipped} next to a kink skipped")
         return "; ".join(parts)
 
-    def detail_text(self, tol_text: str, *, always: bool = False) -> list[str]:
-        """The indented paragraph under the table: summary, cause, notes, worst entries."""
+    def detail_text(
+        self, tol_text: str, *, always: bool = False, hidden: bool = False
+    ) -> list[str]:
+        """The indented paragraph under the table: summary, cause, notes, worst entries (not
+        in the hidden form)."""
         if self.ok and not always and not self.notes:
             return []
-        lines = [f"-- {self.name}: {STATUS_TEXT[self.status]}, {self.summary_line(tol_text)}"]
+        summary = self.summary_line(tol_text, hidden=hidden)
+        lines = [f"-- {self.name}: {STATUS_TEXT[self.status]}, {summary}"]
         for i, cause in enumerate(self.causes):
             lines.append(f"   {'likely cause' if i == 0 else 'also'}: {cause.text}")
         for note in self.notes:
             lines.append(f"   note: {note}")
-        if self.worst and not self.ok:
+        if self.worst and not self.ok and not hidden:
             got, ref = self.labels
             lines.append(f"   worst entries ({got} vs {ref}):")
             rows = [("index", got, ref, "difference"), *worst_rows(self)]
@@ -146,6 +183,22 @@ class _Result:
     def __repr__(self) -> str:
         return str(self)
 
+    def __str__(self) -> str:
+        return self.text(hidden=on_hidden_inputs())
+
+    def text(self, *, hidden: bool = False) -> str:  # pragma: no cover - defined below
+        raise NotImplementedError
+
+    def _repr_html_(self) -> str:
+        if on_hidden_inputs():
+            import html
+
+            return f"<pre>{html.escape(self.text(hidden=True))}</pre>"
+        return self._html()
+
+    def _html(self) -> str:  # pragma: no cover - defined below
+        raise NotImplementedError
+
     def raise_if_failed(self) -> None:
         """Raise GradientCheckError with the plain-text report unless everything passed."""
         if not self.ok:
@@ -188,10 +241,10 @@ class GradCheckResult(_Result):
     def _tol_text(self) -> str:
         return f"pass below {fmt(self.tol)}"
 
-    def _rows(self) -> list[tuple[ArrayReport, list[str]]]:
+    def _rows(self, hidden: bool = False) -> list[tuple[ArrayReport, list[str]]]:
         rows = []
         for r in self.reports.values():
-            rel = fmt(r.rel_error) if r.rel_error == r.rel_error else "-"
+            rel = (rough if hidden else fmt)(r.rel_error) if r.rel_error == r.rel_error else "-"
             off = f"{r.n_off}/{r.n_compared}" if r.n_compared else "-"
             rows.append(
                 (
@@ -209,21 +262,24 @@ class GradCheckResult(_Result):
             )
         return rows
 
-    def __str__(self) -> str:
+    def text(self, *, hidden: bool = False) -> str:
+        """The plain-text report; hidden: no entries, relative errors to 1 digit."""
         lines = [self.title]
         lines += [f"problem: {p}" for p in self.problems]
         header = ["parameter", "shape", "rel. error", "status", "entries off", "kinks skipped"]
-        rows = [header] + [cells[:6] for _, cells in self._rows()]
+        rows = [header] + [cells[:6] for _, cells in self._rows(hidden)]
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         for row in rows:
             lines.append(
                 "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
             )
         for report in self.reports.values():
-            lines += report.detail_text(self._tol_text())
+            lines += report.detail_text(self._tol_text(), hidden=hidden)
         lines += [f"note: {n}" for n in self.notes]
         if self.unchecked:
             lines.append(f"not checked (no gradient given): {', '.join(self.unchecked)}")
+        if hidden and not self.ok:
+            lines.append(HIDDEN_NOTE)
         if not self.ok:
             lines.append(
                 "(analytic = the gradient given to the check; numerical = the slope measured by "
@@ -233,7 +289,7 @@ class GradCheckResult(_Result):
             )
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
+    def _html(self) -> str:
         from nnhelpers.gradcheck import html as _html  # the text layer never needs HTML
 
         header = ["parameter", "shape", "rel. error", "status", "entries off", "kinks skipped"]
@@ -291,13 +347,17 @@ class ComparisonResult(_Result):
             f"(rtol {fmt(self.rtol)}, atol {fmt(self.atol)})"
         )
 
-    def difference_line(self) -> str:
-        """How far off: the largest differences, over the finite entries when some are NaN."""
+    def difference_line(self, *, hidden: bool = False) -> str:
+        """How far off: the largest differences, over the finite entries when some are NaN
+        (hidden: only the relative one, to 1 digit)."""
         r = self.report
         if r.status == "error" or not r.n_compared:
             return ""
-        sizes = f"max abs difference {fmt(r.max_abs_diff)}, max relative difference "
-        sizes += fmt(r.max_rel_diff)
+        if hidden:
+            sizes = f"max relative difference about {rough(r.max_rel_diff)}"
+        else:
+            sizes = f"max abs difference {fmt(r.max_abs_diff)}, max relative difference "
+            sizes += fmt(r.max_rel_diff)
         if not r.n_nonfinite:
             return sizes
         line = f"{r.n_nonfinite} entries are NaN/inf where the expected values are not"
@@ -305,16 +365,19 @@ class ComparisonResult(_Result):
             line += f"; over the finite entries: {sizes}"
         return line
 
-    def __str__(self) -> str:
+    def text(self, *, hidden: bool = False) -> str:
+        """The plain-text report; hidden: no entries, the difference to 1 digit."""
         r = self.report
         lines = [self.title]
-        if self.difference_line():
-            lines.append("  " + self.difference_line())
-        body = r.detail_text("", always=not self.ok)
+        if self.difference_line(hidden=hidden):
+            lines.append("  " + self.difference_line(hidden=hidden))
+        body = r.detail_text("", always=not self.ok, hidden=hidden)
         lines += body[1:]
+        if hidden and not self.ok:
+            lines.append("  " + HIDDEN_NOTE)
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
+    def _html(self) -> str:
         from nnhelpers.gradcheck import html as _html  # the text layer never needs HTML
 
         r = self.report
