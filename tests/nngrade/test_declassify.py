@@ -8,6 +8,7 @@ executor's messages.
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -119,3 +120,30 @@ def test_inkernel_messages_of_hidden_tests_are_declassified():
     assert "1 of 3 entries differ" in message
     visible = outcome_for(test, executed, timed_out=False, hidden=False).message
     assert "3.25" in visible  # released tests (no hidden part run): the full report
+
+
+LEAKY = """x = np.ones(2)
+### BEGIN HIDDEN TESTS
+x = secret_input()
+def helper(v):
+    return v
+### END HIDDEN TESTS
+compare(f(x), helper(x), name="a visible check on a hidden input").raise_if_failed()
+x = np.zeros(2)
+compare(f(x), x, name="visible again").raise_if_failed()
+"""
+
+
+def test_visible_lines_never_check_values_computed_in_hidden_blocks():
+    """A visible line is not marked, so a check there on a hidden block's value would show it
+    in full: the masters keep such checks inside their hidden blocks."""
+    assert dc.unmarked_reads(LEAKY, hidden_line_numbers(LEAKY)) == [(7, ["x"])]
+    found = {}
+    for path in sorted(Path(__file__).resolve().parents[2].glob("source/*/*.ipynb")):
+        for cell in prepare.read_master(path).cells:
+            if not prepare.is_test_cell(cell):
+                continue
+            reads = dc.unmarked_reads(cell.source, hidden_line_numbers(cell.source))
+            if reads:
+                found[f"{path.stem}/{prepare.nbgrader_meta(cell)['grade_id']}"] = reads
+    assert found == {}

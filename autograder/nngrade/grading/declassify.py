@@ -39,7 +39,7 @@ GONE = "…"
 HIDDEN_ENTRIES = "(entries not shown: this check ran on inputs of the hidden tests)"
 
 _WORD = r"[A-Za-z_][A-Za-z0-9_]*"
-_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _QUOTED = r"(?<![\w'\"])(?:'[^'\n]{0,300}'|\"[^\"\n]{0,300}\")(?![\w'\"])"
 _TOKEN = re.compile(rf"(?P<quoted>{_QUOTED})|(?P<word>{_WORD})|(?<![\w.])(?P<number>{_NUMBER})")
 # words of Python's and numpy's own error messages that a hidden check may pass on
@@ -108,13 +108,13 @@ def declassify(text: str, master_text: str) -> str:
 def coarse(literal: str) -> str:
     """A number rounded to 2 significant digits (integers stay integers: 1234 -> 1200)."""
     try:
-        value = float(literal)
+        value = float(literal.replace(",", ""))
     except ValueError:
         return GONE
     if not math.isfinite(value):
         return literal
     rounded = float(f"{value:.2g}")
-    if rounded == int(rounded) and abs(rounded) < 1e6 and re.fullmatch(r"[-+]?\d+", literal):
+    if rounded == int(rounded) and abs(rounded) < 1e6 and re.fullmatch(r"[-+]?[\d,]+", literal):
         return str(int(rounded))
     return f"{rounded:.2g}"
 
@@ -211,3 +211,56 @@ def _mark_body(body: list[ast.stmt], lines: set[int]) -> list[ast.stmt]:
     if run:
         out.append(_with(run))
     return out
+
+
+def unmarked_reads(source: str, lines: set[int]) -> list[tuple[int, list[str]]]:
+    """(line, names) of visible statements that read a value a hidden block computed.
+
+    Such a line is not marked, so a check there would show values computed on hidden inputs in
+    full: instructors keep those checks inside the hidden block (tests/course checks the
+    masters). Straight-line analysis: a name stays tainted from a hidden assignment until a
+    visible one; functions defined in hidden blocks are marked themselves, so calling them is
+    fine."""
+    found: list[tuple[int, list[str]]] = []
+    _scan(ast.parse(source).body, lines, set(), found)
+    return found
+
+
+def _names(node: ast.AST, ctx: type) -> set[str]:
+    """Names the node reads (ctx ast.Load) or binds (ast.Store), not inside defs or lambdas."""
+    scopes = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+    out: set[str] = set()
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, scopes):
+            continue
+        if isinstance(current, ast.Name) and isinstance(current.ctx, ctx):
+            out.add(current.id)
+        todo.extend(ast.iter_child_nodes(current))
+    return out
+
+
+def _scan(body: list[ast.stmt], lines: set[int], tainted: set[str], found: list) -> None:
+    for stmt in body:
+        if _within(stmt, lines):
+            tainted |= _names(stmt, ast.Store)
+            continue
+        parts = [getattr(stmt, f, None) for f in ("body", "orelse", "finalbody")]
+        parts = [p for p in parts if isinstance(p, list)]
+        parts += [h.body for h in getattr(stmt, "handlers", ())]
+        end = getattr(stmt, "end_lineno", None) or stmt.lineno
+        compound = parts and not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)
+        if compound and any(n in lines for n in range(stmt.lineno, end + 1)):
+            heads = [getattr(stmt, f, None) for f in ("test", "iter", "subject")]
+            heads += [item.context_expr for item in getattr(stmt, "items", ())]
+            read = set().union(*(_names(h, ast.Load) for h in heads if h is not None))
+            if read & tainted:
+                found.append((stmt.lineno, sorted(read & tainted)))
+            for part in parts:
+                _scan(part, lines, tainted, found)
+            continue
+        read = _names(stmt, ast.Load) & tainted
+        if read:
+            found.append((stmt.lineno, sorted(read)))
+        tainted -= _names(stmt, ast.Store)
