@@ -39,6 +39,12 @@ def course():
     course.close()
 
 
+@pytest.fixture(scope="module")
+def contained() -> dict[str, dict]:
+    """attack name -> its report, once graded and asserted contained (`contained_report`)."""
+    return {}
+
+
 def needs_full_sandbox(attack: Attack) -> bool:
     """Attacks that only the namespace sandbox stops (the fallback is documented as weaker)."""
     return attack.needs_namespaces or attack.group == "read" or attack.name == "network"
@@ -104,10 +110,19 @@ def assert_contained(course, attack: Attack, report, seconds: float, token: str,
         assert attack.forbidden_text not in json.dumps(report), "hidden inputs leaked"
 
 
+def contained_report(course, contained: dict[str, dict], attack: Attack) -> dict:
+    """The attack's report, graded and asserted contained once per module by whichever test
+    needs it first: the tests that assert more about the same run reuse it."""
+    if attack.name not in contained:
+        report, seconds, token, before = run_attack(course, attack)
+        assert_contained(course, attack, report, seconds, token, before)
+        contained[attack.name] = report
+    return contained[attack.name]
+
+
 @pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
-def test_attack_is_contained(course, attack: Attack):
-    report, seconds, token, before = run_attack(course, attack)
-    assert_contained(course, attack, report, seconds, token, before)
+def test_attack_is_contained(course, contained, attack: Attack):
+    contained_report(course, contained, attack)
 
 
 def test_corpus_covers_the_threat_model():
@@ -140,11 +155,11 @@ def test_honest_student_unaffected_by_attacks(course):
         ("memory_bomb", MAX_SCORE),
     ],
 )
-def test_contained_attacks_keep_earned_points(course, name, expected):
-    """Containment is not a blanket zero: what the reference answers earned is kept."""
+def test_contained_attacks_keep_earned_points(course, contained, name, expected):
+    """Containment is not a blanket zero: what the reference answers earned is kept (the run
+    test_attack_is_contained graded, when it ran first)."""
     attack = next(a for a in ATTACKS if a.name == name)
-    report, seconds, token, before = run_attack(course, attack)
-    assert_contained(course, attack, report, seconds, token, before)
+    report = contained_report(course, contained, attack)
     assert report["score"] == expected, report["tests"]
     if name == "infinite_loop":  # the student is told why a cell produced no output
         assert any("endless loop" in note for note in report.get("notes", [])), report["notes"]
