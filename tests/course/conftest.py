@@ -23,3 +23,12 @@ def lecture_runs(tmp_path_factory) -> Callable[[str], LectureRun]:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = tmp_path_factory.getbasetemp().parent / "lecture-runs"
     return lambda name: run_lecture(name, shared)
+
+
+@pytest.fixture(scope="session")
+def hint_results(tmp_path_factory) -> Path | None:
+    """Where the workers of one session share hint-coverage results (None: one process keeps
+    them in memory), as `lecture_runs` shares the lectures (tests/support/hint_coverage.py)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return tmp_path_factory.getbasetemp().parent / "hint-coverage"
+    return None

@@ -3,12 +3,25 @@
 The measurement (tests/support/hint_coverage.py, printed by `make bench-hints`) runs every bug of
 the mutation corpora through the graded test cells with the grader's own message wording. The
 floors below only go up: raise them when a diagnosis improves, never lower them.
+
+Each bug is measured once per session and its result shared by the workers (`hint_results`,
+tests/course/conftest.py): the per-bug tests spread the measurement over the workers, and each
+assignment's floor test reads their results (measuring any bug that no worker has measured yet).
 """
 
 import importlib
 
 import pytest
-from hint_coverage import ASSIGNMENTS, MATCHERS, NO_SPECIFIC_CAUSE, corpus_bugs, coverage, measure
+from hint_coverage import (
+    ASSIGNMENTS,
+    MATCHERS,
+    NO_SPECIFIC_CAUSE,
+    bug_names,
+    bug_result,
+    corpus_bugs,
+    coverage,
+    shared_measure,
+)
 from hint_coverage import names as named_causes
 
 # Per assignment: (least number of bugs whose cause is named, most false hints allowed).
@@ -47,9 +60,26 @@ def test_matchers_recognise_a_named_cause_and_nothing_else(message, causes):
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(
+    ("assignment", "bug"),
+    [(assignment, bug) for assignment in sorted(ASSIGNMENTS) for bug in bug_names(assignment)],
+    ids=lambda value: value,
+)
+def test_bug_gets_no_false_hint(assignment, bug, hint_results):
+    """No failing message of this bug names a wrong cause (the floor test counts them all)."""
+    result = bug_result(assignment, bug, hint_results)
+    _, most_false = FLOORS[assignment]
+    assert len(result.false_hints) <= most_false, (
+        f"{assignment} {bug} ({result.label}): false hints in {result.false_hints}: "
+        + "; ".join(result.messages[g][:300] for g in result.false_hints)
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
-def test_coverage_stays_above_its_floor(assignment):
-    results = measure(assignment)
+def test_coverage_stays_above_its_floor(assignment, hint_results):
+    results = shared_measure(assignment, hint_results)
     hit, total, false = coverage(results)
     least, most_false = FLOORS[assignment]
     missed = [r.bug for r in results if r.counted and not r.named]

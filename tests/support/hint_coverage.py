@@ -12,10 +12,21 @@ but not the bug's own is a *false hint* (a named cause that is wrong is worse th
 Bugs labelled "other" have no specific cause to name: they are listed but count neither towards
 coverage nor as false hints. Used by benchmarks/hint_coverage.py (`make bench-hints`) and the
 floor test tests/course/test_hint_coverage.py.
+
+`shared_measure` gives what `measure` gives, with the work shared by the processes of one test
+session (pytest-xdist workers): each bug is measured once per session by whichever process
+needs it first, which holds a lock on it and writes its result into the session's folder (as
+tests/support/_lecture_runs.py shares the lectures). HW 4's bugs retrain networks, so its
+measurement is the suite's longest single piece of work unless both workers share it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
+import functools
+import importlib
+import json
 import re
 import warnings
 from collections.abc import Iterable, Mapping
@@ -185,8 +196,6 @@ class Grader:
 
 def measure(assignment: str, only: Iterable[str] | None = None) -> list[BugResult]:
     """Run every bug of one assignment's corpus (or `only` these) and collect its messages."""
-    import importlib
-
     master, module, skip = ASSIGNMENTS[assignment]
     corpus = importlib.import_module(module)
     grader = Grader(master, skip)
@@ -197,6 +206,64 @@ def measure(assignment: str, only: Iterable[str] | None = None) -> list[BugResul
         messages = grader.failing_messages(variant, must_fail)
         results.append(BugResult(assignment, name, label, messages))
     return results
+
+
+def bug_names(assignment: str) -> list[str]:
+    """The bugs of one assignment's corpus, in the order `measure` runs them."""
+    return sorted(corpus_bugs(importlib.import_module(ASSIGNMENTS[assignment][1])))
+
+
+@functools.cache
+def _grader(assignment: str) -> Grader:
+    master, _, skip = ASSIGNMENTS[assignment]
+    return Grader(master, skip)
+
+
+@functools.cache
+def _measure_here(assignment: str, bug: str) -> BugResult:
+    """One bug measured in this process (one Grader per assignment and process, as `measure`)."""
+    must_fail, variant, label = corpus_bugs(importlib.import_module(ASSIGNMENTS[assignment][1]))[
+        bug
+    ]
+    return BugResult(
+        assignment, bug, label, _grader(assignment).failing_messages(variant, must_fail)
+    )
+
+
+def bug_result(
+    assignment: str, bug: str, shared: Path | None = None, *, wait: bool = True
+) -> BugResult | None:
+    """One bug's result, measured once per process, and once per session when the session's
+    processes pass the same `shared` folder: the first to need it measures it while holding a
+    lock on it, the others read what it wrote. With `wait=False`, None while another process is
+    measuring it."""
+    if shared is None:
+        return _measure_here(assignment, bug)
+    shared.mkdir(parents=True, exist_ok=True)
+    result = shared / f"{assignment}-{bug}.json"
+    with open(shared / f"{assignment}-{bug}.lock", "w") as lock:
+        try:  # released when the file closes, or when the process dies
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return None
+        if result.is_file():
+            return BugResult(**json.loads(result.read_text(encoding="utf-8")))
+        found = _measure_here(assignment, bug)
+        partial = result.with_suffix(".partial")
+        partial.write_text(json.dumps(dataclasses.asdict(found)), encoding="utf-8")
+        partial.replace(result)  # atomic: a reader sees the whole result or none
+        return found
+
+
+def shared_measure(assignment: str, shared: Path | None = None) -> list[BugResult]:
+    """`measure(assignment)`, sharing the work with the session's other processes: the bugs
+    nobody is measuring first, then the ones another process was measuring, once it is done."""
+    names = bug_names(assignment)
+    results = {name: bug_result(assignment, name, shared, wait=False) for name in names}
+    for name in names:
+        if results[name] is None:
+            results[name] = bug_result(assignment, name, shared)
+    return [results[name] for name in names]
 
 
 def coverage(results: list[BugResult]) -> tuple[int, int, int]:
