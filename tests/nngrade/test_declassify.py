@@ -38,8 +38,8 @@ def test_numbers_coarsened_and_capped_master_literals_kept():
     text = dc.declassify("got 0.123456, 1234.5678 and 98765 for A (6, 4); expected 0.1875", MASTER)
     assert "0.12," in text and "1.2e+03" in text and "99000" in text  # 2 significant digits
     assert "(6, 4)" in text and "0.1875" in text  # written in the master: kept as they are
-    many = dc.declassify(" ".join(f"{k + 0.123:.3f}" for k in range(20, 40)), MASTER)
-    assert many.count(dc.GONE) == 20 - dc.MAX_NUMBERS
+    many = dc.declassify(" ".join(f"{k + 0.123:.3f}" for k in range(20, 50)), MASTER)
+    assert many.count(dc.GONE) == 30 - dc.MAX_NUMBERS > 0
 
 
 def test_student_words_and_quoted_strings_removed_instructor_ones_kept():
@@ -49,6 +49,7 @@ def test_student_words_and_quoted_strings_removed_instructor_ones_kept():
     )
     assert "Leak_" not in text and "x0.123456" not in text and "MyDtype" not in text
     assert "softmax" in text and "'a'" in text and "relative error" in text
+    assert dc.declassify("'b' is not right; \"a\" is", MASTER) == "'b' is not right; \"a\" is"
     assert "student's answer" in dc.declassify("the student's answer", MASTER)  # not a quote
 
 

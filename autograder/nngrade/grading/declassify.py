@@ -33,7 +33,9 @@ from pathlib import Path
 from nngrade.grading.caps import cut_text
 
 HIDDEN_NAME = "__nngrade_hidden__"  # the marker's name in a test cell's globals
-MAX_NUMBERS = 10  # numbers not written in the master that one message may carry (coarsened)
+MAX_NUMBERS = 20  # numbers not written in the master that one message may carry (coarsened)
+# nnhelpers' default tolerances and thresholds as its reports print them (not hidden values)
+GRADER_NUMBERS = {"1e-05", "1e-06", "1e-07", "1e-08", "0.01"}
 MAX_CHARS = 1_500  # characters of one declassified message
 GONE = "…"
 HIDDEN_ENTRIES = "(entries not shown: this check ran on inputs of the hidden tests)"
@@ -49,7 +51,8 @@ subscriptable callable iterable convert string float int division zero by invali
 encountered cannot reshape array into shape input output must have same number of elements
 got expected argument arguments positional keyword missing required unexpected too many
 values to unpack setting an sequence inhomogeneous after detected the a an of in on at and or
-for from has have was were be been being it its this that which only""".split()
+for from has have was were be been being it its this that which only dim gufunc aligned matmul
+core signature enough different requires""".split()
 
 
 @lru_cache(maxsize=1)
@@ -72,8 +75,8 @@ class Allowed:
 
     def __init__(self, master_text: str) -> None:
         self.words = _grader_words() | {w.lower() for w in re.findall(_WORD, master_text)}
-        self.numbers = set(re.findall(rf"(?<![\w.]){_NUMBER}", master_text))
-        self.quoted = set(re.findall(r"'[^'\n]*'|\"[^\"\n]*\"", master_text))
+        self.numbers = set(re.findall(rf"(?<![\w.]){_NUMBER}", master_text)) | GRADER_NUMBERS
+        self.quoted = {q[1:-1] for q in re.findall(r"'[^'\n]*'|\"[^\"\n]*\"", master_text)}
 
 
 @lru_cache(maxsize=8)
@@ -91,7 +94,7 @@ def declassify(text: str, master_text: str) -> str:
         nonlocal numbers
         token = match.group(0)
         if match.group("quoted"):
-            if token in allowed.quoted or token.replace('"', "'") in allowed.quoted:
+            if token[1:-1] in allowed.quoted:  # quoted in the master, with either quote
                 return token
             return f"'{GONE}'"
         if match.group("word"):
