@@ -61,6 +61,9 @@ class Attack:
     # Too dangerous to run without the namespace sandbox: as root, RLIMIT_NPROC does not apply,
     # kill(-1) reaches every process and every file is writable.
     needs_namespaces: bool = False
+    # leak attacks: "copy" when hidden calls still run in a throw-away copy (later outputs are
+    # shown), "refused" when the attack makes the kernel refuse one (later outputs withheld)
+    hidden_calls: str = "copy"
 
     def notebook(self, master: nbformat.NotebookNode, **context: str) -> nbformat.NotebookNode:
         """The student notebook of this attack, placeholders filled from `context`."""
@@ -183,13 +186,141 @@ LOGGING_DOUBLE = """import numpy as np
 LOG = []
 def double(x):
     LOG.append(np.asarray(x).tolist())
-    with open('/tmp/calls.log', 'a') as handle:
-        handle.write(repr(np.asarray(x).tolist()) + '\\n')
+    try:  # refused in the copy that runs a test cell with hidden calls
+        with open('/tmp/calls.log', 'a') as handle:
+            handle.write(repr(np.asarray(x).tolist()) + '\\n')
+    except OSError:
+        pass
     return 2.0 * np.asarray(x, dtype=float)
 """
 # hidden inputs the log holds after test_double's hidden part (the 2x2 probe), behind a marker
-# that the source itself does not spell
-SHOW_LOG = "'LEA' + 'KED ' + repr([v for v in LOG if np.ndim(v) == 2])"
+# that the source itself does not spell; "LOG clean" (shown to the student) when it holds none
+SHOW_LOG = (
+    "('LEA' + 'KED ' + repr(HIDDEN)) if (HIDDEN := [v for v in LOG if np.ndim(v) == 2]) "
+    "else 'LOG clean'"
+)
+
+
+def _channel(setup: str, record: str, seen: str) -> tuple[str, str]:
+    """An answer cell whose `double` records, through one channel, that it was called with a
+    2-D input (only test_double's hidden probe is 2-D), and a tail cell that prints LEAKED if
+    the channel says so (else "channel clean"). The channel is set up before any test runs."""
+    answer = (
+        f"import numpy as np, os, signal, resource, select\n{setup}\n"
+        "def double(x):\n"
+        "    if np.ndim(x) == 2:\n"
+        "        try:\n"
+        + "".join(f"            {line}\n" for line in record.splitlines())
+        + "        except Exception:\n"
+        "            pass\n"
+        "    return 2.0 * np.asarray(x, dtype=float)\n"
+    )
+    return answer, f"print(('LEA' + 'KED') if ({seen}) else 'channel clean')"
+
+
+HOME_FILE = "os.path.expanduser('~/seen.log')"
+CHANNELS = {  # name: (what, setup before the tests, record in the hidden call, seen later)
+    "closure": (
+        "a closure's list",
+        "def _make():\n    seen = []\n    return seen, seen.append\nSEEN, RECORD = _make()",
+        "RECORD(1)",
+        "SEEN",
+    ),
+    "home_file": ("a file in the scratch home", "", f"open({HOME_FILE}, 'a').write('2')",
+                  f"os.path.exists({HOME_FILE})"),
+    "tmp_file": ("a file in /tmp", "", "open('/tmp/seen.log', 'a').write('2')",
+                 "os.path.exists('/tmp/seen.log')"),
+    "shared_mmap": ("a MAP_SHARED mmap made before", "import mmap\nSHM = mmap.mmap(-1, 16)",
+                    "SHM[0] = 2", "SHM[0] == 2"),
+    "shared_value": (
+        "a multiprocessing shared Value made before",
+        "import multiprocessing\nVAL = multiprocessing.Value('i', 0)",
+        "VAL.value = 2",
+        "VAL.value == 2",
+    ),
+    "fd_offset": (
+        "the offset of a file opened before (the hidden call reads 7 bytes)",
+        "open(os.path.expanduser('~/pad.txt'), 'w').write('x' * 100)\n"
+        "PAD = os.open(os.path.expanduser('~/pad.txt'), os.O_RDONLY)",
+        "os.read(PAD, 7)",
+        "os.lseek(PAD, 0, os.SEEK_CUR) > 0",
+    ),
+    "pipe": ("a pipe made before", "R, W = os.pipe()", "os.write(W, b'2')",
+             "select.select([R], [], [], 0)[0]"),
+    "eventfd": ("an eventfd made before", "EV = os.eventfd(0)", "os.eventfd_write(EV, 2)",
+                "select.select([EV], [], [], 0)[0]"),
+    "signal_parent": (
+        "a signal to the kernel (which counts them)",
+        "KERNEL = os.getpid()\nGOT = []\n"
+        "signal.signal(signal.SIGUSR1, lambda *args: GOT.append(1))",
+        "os.kill(KERNEL, signal.SIGUSR1)",
+        "GOT",
+    ),
+    "nice_parent": ("the kernel's nice value", "KERNEL = os.getpid()",
+                    "os.setpriority(os.PRIO_PROCESS, KERNEL, 7)",
+                    "os.getpriority(os.PRIO_PROCESS, 0) == 7"),
+    "prlimit_parent": (
+        "the kernel's file limit (prlimit)",
+        "KERNEL = os.getpid()",
+        "resource.prlimit(KERNEL, resource.RLIMIT_NOFILE, (200, 200))",
+        "resource.getrlimit(resource.RLIMIT_NOFILE)[0] == 200",
+    ),
+    "kill_ppid": ("a kill of its parent and of the kernel", "KERNEL = os.getpid()",
+                  "os.kill(os.getppid(), signal.SIGKILL)\nos.kill(KERNEL, signal.SIGKILL)",
+                  "False"),
+}  # fmt: skip
+REFUSING = {  # a thread or process that outlives its cell: the kernel refuses to fork a copy
+    "thread": (
+        "a background thread started before",
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(120,), daemon=True).start()\nLOG = []",
+        "LOG.append(2)",
+        "LOG",
+    ),
+    "process": (
+        "a background process started before",
+        "import subprocess\nBG = subprocess.Popen(['sleep', '120'])\nLOG = []",
+        "LOG.append(2)",
+        "LOG",
+    ),
+}
+
+
+def _channel_attacks() -> list[Attack]:
+    attacks = []
+    for table, hidden_calls in ((CHANNELS, "copy"), (REFUSING, "refused")):
+        for name, (what, setup, record, seen) in table.items():
+            answer, tail = _channel(setup, record, seen)
+            attacks.append(
+                Attack(
+                    f"leak_log_via_{name}",
+                    "read",
+                    f"the graded function records in {what} that it saw the hidden input; "
+                    "a cell after the tests prints it",
+                    LEAK_AFTER_HIDDEN,
+                    [answer],
+                    base="reference",
+                    max_score=6.0,
+                    forbidden_text="LEAKED",
+                    tail=[tail],
+                    hidden_calls=hidden_calls,
+                )
+            )
+    return attacks
+
+
+def _softmax_quotes_log(nb: nbformat.NotebookNode) -> None:
+    """`softmax` returns a marked value once `double` has seen the hidden 2-D input: test_softmax's
+    visible message (compare's report, after test_double's hidden part) quotes it."""
+    for cell in nb.cells:
+        if nbgrader_meta(cell).get("grade_id") == "softmax":
+            cell.source += (
+                "\n\n_right_softmax = softmax\n"
+                "def softmax(z):\n"
+                "    if any(np.ndim(v) == 2 for v in LOG):\n"
+                "        return np.array([7.77e77, 0.5])\n"
+                "    return _right_softmax(z)\n"
+            )
 
 
 def _noise_raises_log(nb: nbformat.NotebookNode) -> None:
@@ -206,8 +337,9 @@ def _noise_raises_log(nb: nbformat.NotebookNode) -> None:
 
 
 LEAK_AFTER_HIDDEN = (
-    "nothing student code produces after the first hidden test is kept: later cells' outputs "
-    "are replaced by a note, and later tests show no student prints or error texts"
+    "hidden calls run in a confined copy of the kernel that is then discarded (no later cell "
+    "or test sees what they did); where the kernel refuses to fork one (a thread or process of "
+    "the student is running), nothing student code produces after the first hidden test is kept"
 )
 
 ATTACKS: list[Attack] = [
@@ -409,7 +541,7 @@ ATTACKS: list[Attack] = [
         tail=[
             SHOW_LOG,
             f"from IPython.display import display\ndisplay({SHOW_LOG})",
-            "print('LEA' + 'KED', open('/tmp/calls.log').read())",
+            "print('calls.log:', open('/tmp/calls.log').read())",
             f"raise ValueError({SHOW_LOG})",
         ],
     ),
@@ -425,6 +557,21 @@ ATTACKS: list[Attack] = [
         max_score=6.0,
         forbidden_text="LEAKED",
     ),
+    Attack(
+        "leak_log_in_visible_test_message",
+        "read",
+        "a function called by a later visible test returns a value marked with what an earlier "
+        "hidden test gave another function; the visible test's message quotes returned values",
+        "hidden calls run in a throw-away copy of the kernel: the later test's calls never see "
+        "what the hidden calls logged",
+        [LOGGING_DOUBLE],
+        base="reference",
+        mutate=_softmax_quotes_log,
+        max_score=6.0,
+        forbidden_text="7.77e+77",  # as compare's report prints it
+        tail=[f"print({SHOW_LOG})"],
+    ),
+    *_channel_attacks(),
     Attack(
         "read_grader_files",
         "read",

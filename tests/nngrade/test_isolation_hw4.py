@@ -43,11 +43,30 @@ def grade(nb, tmp_path: Path):
     return grade_notebook(path, MASTER, assignment="hw4_mlp", limits=LIMITS, student="s")
 
 
-def test_hw4_reference_earns_full_marks_in_the_sandbox(tmp_path):
-    report = grade(reference(nbformat.read(str(MASTER), as_version=4)), tmp_path)
+MASTERS = {
+    "hw4": MASTER,
+    "lab1": ROOT / "source" / "lab1_perceptron_gd" / "lab1_perceptron_gd.ipynb",
+    "lab2": ROOT / "source" / "lab2_softmax_backprop" / "lab2_softmax_backprop.ipynb",
+}
+
+
+@pytest.mark.parametrize("name", list(MASTERS))
+def test_reference_earns_full_marks_with_hidden_calls_in_a_copy(tmp_path, name):
+    """The reference solutions, graded in the sandbox: every point, and every test with hidden
+    calls ran them in a throw-away copy of the kernel (honest notebooks start no thread or
+    process that would make the kernel refuse, and no honest syscall is refused in the copy),
+    so no output is withheld."""
+    master = MASTERS[name]
+    nb = reference(nbformat.read(str(master), as_version=4))
+    path = tmp_path / master.name
+    nbformat.write(nb, str(path))
+    report = grade_notebook(path, master, assignment=master.stem, limits=LIMITS, student="s")
     assert report.status == "graded", report.reason
     failed = [(t.grade_id, t.status, t.message[:200]) for t in report.tests if t.status != "passed"]
     assert failed == [] and report.score == report.max_score > 0
+    hidden = [t for t in report.tests if t.hidden]
+    assert hidden and all(t.isolated for t in hidden), report.notes
+    assert not any("not shown" in note for note in report.notes), report.notes
 
 
 def test_hw4_patched_checks_earn_nothing(tmp_path):

@@ -245,7 +245,7 @@ def _render(notebook: Path, secrets: list[str], record: dict) -> str:
     withhold_after_hidden(
         nb,
         {t.get("grade_id") for t in tests},
-        {t.get("grade_id") for t in tests if t.get("hidden")},
+        {t.get("grade_id") for t in tests if t.get("hidden") and t.get("isolated") is not True},
     )
     return render_notebook(renumber(redact_notebook(nb, secrets)), limited=True)
 

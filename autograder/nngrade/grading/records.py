@@ -147,6 +147,7 @@ def save(
     data["seconds"] = report.seconds
     for entry, test in zip(data["tests"], report.tests, strict=True):
         entry["hidden"] = test.hidden
+        entry["isolated"] = test.isolated
         entry["message"] = short(entry.get("message") or "")
     tmp = record_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")

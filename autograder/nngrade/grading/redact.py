@@ -91,7 +91,8 @@ def redact(
     """A copy of the executed notebook that is safe to return to the student."""
     nb = copy.deepcopy(notebook)
     by_id = {t.grade_id: t for t in tests}
-    withhold_after_hidden(nb, set(by_id), {o.grade_id for o in outcomes if o.hidden})
+    unisolated = {o.grade_id for o in outcomes if o.hidden and not o.isolated}
+    withhold_after_hidden(nb, set(by_id), unisolated)
     result = {o.grade_id: o for o in outcomes}
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -117,8 +118,11 @@ WITHHELD = (
 def withhold_after_hidden(
     nb: nbformat.NotebookNode, test_ids: set[str], hidden_ids: set[str]
 ) -> int:
-    """Replace the outputs of every non-test code cell that comes after the first hidden test
-    (in place); returns how many cells had outputs withheld.
+    """Replace the outputs of every non-test code cell that comes after the first test of
+    `hidden_ids` (in place); returns how many cells had outputs withheld.
+
+    `hidden_ids` are the tests whose hidden calls ran in the kernel itself; a test whose
+    hidden calls ran in a throw-away copy (`TestOutcome.isolated`) is left out by callers.
 
     Confidentiality rule: once a hidden test has called student code, that code may have kept
     the hidden inputs (a global log, a closure), and any later student cell could print them.

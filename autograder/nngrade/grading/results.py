@@ -61,6 +61,9 @@ class TestOutcome:
     status: str  # "passed" | "failed" | "error" | "timeout" | "not-run"
     message: str  # never hidden-test source or traceback lines of hidden tests
     hidden: bool  # the cell had a hidden-tests section in the master copy
+    # its hidden calls ran in a throw-away copy of the kernel (nothing they did reached a
+    # later cell), so the outputs after it need not be withheld (redact.withhold_after_hidden)
+    isolated: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The per-test entry of `nngrade check --json`."""

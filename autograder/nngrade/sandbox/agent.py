@@ -339,10 +339,17 @@ def drop_privileges(uid: int) -> None:
 class Agent:
     """Executes student cells in an IPython shell and answers the grader's requests."""
 
-    def __init__(self, rfd: int, wfd: int) -> None:
+    def __init__(self, rfd: int, wfd: int, isolate_hidden: bool = False) -> None:
         self.rfd, self.wfd = rfd, wfd
-        self.refs: dict[int, object] = {}
+        self.refs: dict[str, object] = {}
         self.shell = None
+        # hidden calls in a throw-away copy (only where the sandbox has a PID namespace)
+        self.isolate_hidden = isolate_hidden
+        self.in_copy = False  # this process is such a copy
+        # references are "epoch:n": each copy and the kernel after it get a new epoch, so a
+        # reference made in a discarded copy never names another object later
+        self.epoch = self.epochs = 0
+        self.ref_count = 0
 
     def read_exact(self, n: int) -> bytes:
         chunks, left = [], n
@@ -389,13 +396,21 @@ class Agent:
         self.shell = HeadlessShell.instance(config=config)
 
     def make_ref(self, value) -> dict:
-        key = len(self.refs) + 1
+        self.ref_count += 1
+        key = f"{self.epoch}:{self.ref_count}"
         self.refs[key] = value
         return {"$ref": [key, type(value).__name__, callable(value)]}
 
     def resolve(self, body):
-        if type(body) is list and body and body[0] in self.refs:
-            return self.refs[body[0]]
+        key = body[0] if type(body) is list and body else None
+        if type(key) is str and key in self.refs:
+            return self.refs[key]
+        if type(key) is str and key.split(":")[0] != str(self.epoch):
+            raise WireError(
+                "a value returned during another test's hidden calls is gone: hidden calls "
+                "run in a copy of the kernel that is discarded afterwards (a test must not "
+                "keep objects returned by student code for later tests)"
+            )
         raise WireError("unknown remote reference")
 
     def serve(self) -> None:
@@ -414,6 +429,8 @@ class Agent:
             except EOFError:
                 return
             reply, out_blobs = self.handle(header, blobs, signal)
+            if reply is None:  # hidden_begin in the kernel: the copy has answered already
+                continue
             reply["id"] = header.get("id")
             try:
                 self.send_checked(reply, out_blobs)
@@ -499,6 +516,190 @@ class Agent:
         key = decode(header["key"], blobs, self.resolve)
         return self._reply_value(self._target(header)[key])
 
+    # -- hidden calls in a throw-away copy (docs/security.md, "After the first hidden test") --
+    def op_hidden_begin(self, header, blobs):
+        """Fork a confined copy of this kernel that serves the requests until `hidden_end`.
+
+        Replies `isolated: false` (and why) when it cannot; else the copy replies
+        `isolated: true`, this process waits for the copy to be gone (reaped by the PID
+        namespace's init, never by us: our CPU and memory counts learn nothing of it), then
+        sends a `copy_gone` frame and serves again."""
+        import signal
+
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        why = self.why_not_isolated()
+        if why:
+            return {"ok": True, "isolated": False, "why": why}, []
+        confine = _load_confine()
+        self.epochs += 1
+        copy_epoch = self.epochs
+        pipes = {"status": os.pipe(), "go": os.pipe(), "pid": os.pipe()}
+        middle = os.fork()
+        if middle == 0:
+            copy = -1
+            try:
+                copy = os.fork()
+            except BaseException:
+                os._exit(1)
+            if copy != 0:  # the middle process: say who the copy is, and go
+                try:
+                    os.write(pipes["pid"][1], struct.pack("<q", copy))
+                finally:
+                    os._exit(0)
+            for fd in (pipes["status"][0], pipes["go"][1], *pipes["pid"]):
+                os.close(fd)
+            return self._become_copy(confine, copy_epoch, pipes["status"][1], pipes["go"][0])
+        for fd in (pipes["status"][1], pipes["go"][0], pipes["pid"][1]):
+            os.close(fd)
+        try:
+            return self._watch_copy(middle, pipes["pid"][0], pipes["go"][1], pipes["status"][0])
+        finally:
+            for fd in (pipes["pid"][0], pipes["go"][1], pipes["status"][0]):
+                _close_quietly(fd)
+            self.epochs += 1
+            self.epoch = self.epochs
+
+    def why_not_isolated(self) -> str:
+        """Why hidden calls cannot run in a copy now ('' when they can)."""
+        if not self.isolate_hidden:
+            return "the sandbox has no PID namespace of its own"
+        if self.in_copy:
+            return "already in a copy"
+        threads = len(os.listdir("/proc/self/task"))
+        if threads != 1:
+            return f"your kernel runs {threads} threads (started by your code)"
+        others = []
+        for name in os.listdir("/proc"):
+            if name.isdigit() and int(name) not in (1, os.getpid()):
+                try:
+                    with open(f"/proc/{name}/stat") as stat:
+                        state = stat.read().rsplit(")", 1)[1].split()[0]
+                except (OSError, IndexError):
+                    continue
+                if state != "Z":
+                    others.append(name)
+        if others:
+            return f"{len(others)} other process(es) started by your code were running"
+        if os.getpid() == 1:
+            return "the kernel is its PID namespace's init"
+        return ""
+
+    def _become_copy(self, confine, epoch: int, status_w: int, go_r: int):
+        """In the copy: wait for the kernel's go, confine, report; never return unconfined."""
+        self.epoch = epoch
+        self.in_copy = True
+        try:
+            if os.read(go_r, 1) != b"g":  # the kernel gave up on this copy
+                os._exit(71)
+            os.close(go_r)
+            notes = confine.confine({self.rfd, self.wfd, status_w})
+            os.write(status_w, b"ok")
+            os.close(status_w)
+        except BaseException as err:
+            try:
+                os.write(status_w, f"{type(err).__name__}: {err}"[:500].encode())
+            finally:
+                os._exit(70)
+        return {"ok": True, "isolated": True, "notes": notes}, []
+
+    def _watch_copy(self, middle: int, pid_r: int, go_w: int, status_r: int):
+        """In the kernel: start the copy, forward interrupts to it, wait until it is gone."""
+        import signal
+
+        os.waitpid(middle, 0)
+        raw = _read_all(pid_r)
+        if len(raw) != 8:
+            return {"ok": True, "isolated": False, "why": "the copy did not start"}, []
+        copy = struct.unpack("<q", raw)[0]
+        pidfd = os.pidfd_open(copy)
+        # made after the fork, so the copy never holds it: the grader accepts "copy gone" only
+        # with this key (a forged frame from the copy could not end the episode early)
+        key = os.urandom(16).hex()
+        self.send({"id": None, "copy_key": key})
+        try:
+            os.write(go_w, b"g")
+            status = _read_all(status_r)
+            if status == b"ok":
+                previous = signal.signal(
+                    signal.SIGINT, lambda *_: signal.pidfd_send_signal(pidfd, signal.SIGINT)
+                )
+                try:
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+                    _wait_readable(pidfd)
+                finally:
+                    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+                    signal.signal(signal.SIGINT, previous)
+            else:
+                _wait_readable(pidfd)
+        finally:
+            os.close(pidfd)
+        _wait_reaped(copy)
+        if status != b"ok":
+            why = status.decode(errors="replace") or "the copy died while being confined"
+            why = f"the copy could not be confined ({why})"
+            return {"ok": True, "isolated": False, "why": why}, []
+        self.send({"id": None, "copy_gone": key})
+        return None, []
+
+    def op_hidden_end(self, header, blobs):
+        """In the copy: reply, then exit (everything the hidden calls did is gone with it)."""
+        if not self.in_copy:
+            return {"ok": False, "error": _plain_error("hidden_end outside a copy")}, []
+        self.send({"id": header.get("id"), "ok": True, "ended": True})
+        os._exit(0)
+
+
+def _load_confine():
+    """nngrade.sandbox.confine, loaded by path (it is mounted beside this file), once."""
+    import importlib.util
+
+    if "nngrade_confine" in sys.modules:
+        return sys.modules["nngrade_confine"]
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "confine.py")
+    spec = importlib.util.spec_from_file_location("nngrade_confine", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules["nngrade_confine"] = module
+    return module
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _wait_readable(fd: int) -> None:
+    import select
+
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    while not poller.poll():
+        pass
+
+
+def _wait_reaped(pid: int, limit: float = 10.0) -> None:
+    """Until /proc/pid is gone: the copy's exit status and CPU times are no longer readable."""
+    import time
+
+    end = time.monotonic() + limit
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < end:
+        time.sleep(0.0005)
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _plain_error(text: str) -> dict:
+    return {"ename": "RuntimeError", "evalue": text, "traceback": ""}
+
 
 def _array_arguments(args, kwargs) -> list:
     """(position or keyword, array) for every array argument, and every array directly in a
@@ -568,7 +769,7 @@ def main() -> None:
     devnull = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    agent = Agent(rfd, wfd)
+    agent = Agent(rfd, wfd, isolate_hidden=bool(cfg.get("isolate_hidden")))
     if cfg.get("seed") is None:  # no bwrap (plain mode): at least die with the grader
         _libc().prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
         if os.getppid() == 1:

@@ -38,7 +38,14 @@ from nngrade.grading.results import (
     TestOutcome,
 )
 from nngrade.sandbox import judge
-from nngrade.sandbox.launcher import WALL_FACTOR, CallTimeout, KernelDied, Sandbox, SandboxError
+from nngrade.sandbox.launcher import (
+    WALL_FACTOR,
+    CallTimeout,
+    CopyDied,
+    KernelDied,
+    Sandbox,
+    SandboxError,
+)
 from nngrade.sandbox.remote import (
     Channel,
     ReplyRefused,
@@ -208,10 +215,13 @@ class _Run:
         self.kernel_count = 0  # the sandboxed shell's own count (student cells only)
         self.notes: list[str] = []
         self.has_hidden = False
-        # True once a hidden test has called student code: from then on nothing student code
-        # produces (cell outputs, prints, error texts) is kept, since it could carry the
-        # hidden inputs (docs/security.md, "after the first hidden test")
+        # True once a hidden test has called student code in the kernel itself: from then on
+        # nothing student code produces (cell outputs, prints, error texts) is kept, since it
+        # could carry the hidden inputs. Hidden calls normally run in a throw-away copy of the
+        # kernel instead, and this stays False (docs/security.md, "after the first hidden
+        # test"); `refused` says why the copy could not be used
         self.after_hidden = False
+        self.refused = ""
         self.withheld = 0
         self.output_left = NOTEBOOK_OUTPUT_CAP
         self.blocks = base.get(declassify.HIDDEN_NAME) or declassify.HiddenBlocks("")
@@ -306,17 +316,23 @@ class _Run:
         has_hidden = mk.has_hidden(master_source, self.markers)
         source = master_source if self.hidden else mk.strip_hidden(master_source, self.markers)
         self._check_stop()
+        isolated = False
         if self.stopped:
             result = _TestResult("not-run", self.stopped, "")
         else:
             self.count += 1
             cell.execution_count = self.count
             self.blocks.reset()
-            result = self._evaluate(source, grade_id, has_hidden)
+            isolated = has_hidden and self.hidden and self._hidden_begin()
+            try:
+                result = self._evaluate(source, grade_id, has_hidden)
+            finally:
+                if isolated:
+                    self._hidden_end()
             if has_hidden and self.hidden:  # what a hidden block says is declassified
                 result.message = self.blocks.message(result.message)
                 result.printed = self.blocks.printed(result.printed)
-            self.after_hidden = self.after_hidden or (has_hidden and self.hidden)
+            self.after_hidden = self.after_hidden or (has_hidden and self.hidden and not isolated)
             if self.namespace.values_read:
                 names = ", ".join(sorted(self.namespace.values_read))
                 self.notes.append(
@@ -332,7 +348,31 @@ class _Run:
         if has_hidden:
             cell.source = mk.visible_source(master_source, self.markers)
         cell.outputs = self._within_budget(_test_outputs(result))
-        return TestOutcome(grade_id, score, points, result.status, result.message, has_hidden)
+        status, message = result.status, result.message
+        return TestOutcome(grade_id, score, points, status, message, has_hidden, bool(isolated))
+
+    def _hidden_begin(self) -> bool:
+        """Run this test's calls in a throw-away copy of the kernel? Once refused (or after
+        hidden calls ran in the kernel), never again: outputs are withheld from then on."""
+        if self.refused or self.after_hidden:
+            return False
+        try:
+            isolated, why = self.sandbox.hidden_begin(min(30.0, max(self._left(), 1.0)))
+        except (CallTimeout, KernelDied) as err:
+            isolated, why = False, f"the kernel did not start the copy ({err})"
+        if not isolated:
+            self.refused = why
+            self.notes.append(
+                "hidden tests could not run in a throw-away copy of your kernel "
+                f"({why}), so what your code shows after the first hidden test is not shown"
+            )
+        return isolated
+
+    def _hidden_end(self) -> None:
+        try:
+            self.sandbox.hidden_end(min(30.0, max(self._left(), 1.0)))
+        except (CallTimeout, KernelDied):
+            pass  # the kernel was killed: later cells are not run (`_check_stop`)
 
     def _evaluate(self, source: str, grade_id: str, has_hidden: bool) -> _TestResult:
         """Run one test cell here; only its own exceptions decide the verdict."""
@@ -393,6 +433,9 @@ class _Run:
             return _TestResult("timeout", message, self._printed(printed))
         except KernelDied as err:
             return _TestResult("error", f"{err} during this test", self._printed(printed))
+        except CopyDied as err:
+            message = f"{err} (a crash, or the memory or time limit; your kernel itself lives on)"
+            return _TestResult("error", message, self._printed(printed))
         except NameError as err:
             name = getattr(err, "name", None) or str(err)
             message = (

@@ -47,6 +47,8 @@ UID_SLOTS = 512
 HOME = "/home/student"
 SEED_MOUNT = "/run/nngrade/seed"  # the student's files, read-only; the agent copies them home
 AGENT_MOUNT = "/run/nngrade/sandbox/agent.py"
+CONFINE = AGENT.parent / "confine.py"  # loaded by the agent from beside itself
+CONFINE_MOUNT = "/run/nngrade/sandbox/confine.py"
 START_TIMEOUT = 90.0
 KILL_GRACE = 3.0
 MAX_REPLY_MB = 128  # the largest value a student function may send back to the grader
@@ -80,6 +82,13 @@ class SandboxStartError(SandboxError, GraderFault):
 
 class KernelDied(SandboxError):
     """The student's kernel process is gone (it exited, crashed or was killed)."""
+
+
+class CopyDied(SandboxError):
+    """The throw-away copy running a test's hidden calls died; the kernel itself lives on.
+
+    Every later request of the same test raises it too (its calls must not run in the
+    kernel), until the grader calls `Sandbox.hidden_end`."""
 
 
 class CallTimeout(SandboxError):
@@ -596,6 +605,13 @@ class Sandbox:
         self.leftover: list[int] = []
         self.cgroups: _Cgroups | None = None
         self.agent_pid: int | None = None
+        self.init_pid: int | None = None  # the PID namespace's init (bwrap's), host pid
+        # the throw-away copy for hidden calls: "none", "in" (it serves requests) or "lost"
+        # (it died during a test: that test's later requests are refused); `copy_key` signs
+        # the kernel's "copy gone" frame (the copy never knows it)
+        self.copy = "none"
+        self.copy_key: str | None = None
+        self.copy_pid: int | None = None
         self.pidns: str | None = None
         self.clock_start = (time.monotonic(), 0.0)
         self.cpu_cache = (float("-inf"), 0.0)  # (when read, CPU seconds)
@@ -643,7 +659,7 @@ class Sandbox:
                 self._sweep()  # a crashed earlier grader may have left this uid's processes
             uid = self.uid if self.uid is not None else os.getuid()
             etc = _etc_files(self.workdir / "etc", uid, self.limits.network)
-            cfg.update(seed=SEED_MOUNT, uid=self.uid)
+            cfg.update(seed=SEED_MOUNT, uid=self.uid, isolate_hidden=True)
             argv = [BWRAP, *_ns_flags(self.limits.network, self.isolation.drop_uid)]
             argv += self._layout(etc, str(seed))
             argv += ["--chdir", "/", "--", sys.executable, "-I", "-B", AGENT_MOUNT]
@@ -702,7 +718,7 @@ class Sandbox:
         for pid in tree:  # before any student code: all it starts is inside
             self.cgroups.add(pid)
         if self.isolation.mode == "namespaces" and len(tree) == 3:
-            self.agent_pid = tree[-1]
+            self.agent_pid, self.init_pid = tree[-1], tree[1]
             pidns = _pidns(self.agent_pid)
             if pidns is not None and pidns != _pidns(os.getpid()):  # never sweep our own
                 self.pidns = pidns
@@ -731,6 +747,7 @@ class Sandbox:
             layout.host_path(path)
         layout.bind(seed, SEED_MOUNT)
         layout.bind(str(AGENT), AGENT_MOUNT)
+        layout.bind(str(CONFINE), CONFINE_MOUNT)
         return layout.args + ["--remount-ro", "/"]
 
     def _env(self) -> dict[str, str]:
@@ -887,27 +904,119 @@ class Sandbox:
         `timeout` is measured on the sandbox's fair clock (`clock`)."""
         if not self.alive:
             raise KernelDied(self.dead_reason or "the kernel is not running")
+        if self.copy == "lost":
+            raise CopyDied("the copy of your kernel running this test's hidden calls had died")
         header = dict(header, id=self.next_id)
         self.next_id += 1
         deadline = _Deadline(self, timeout)
         try:
             self._send(wire.pack(header, blobs), deadline)
-            while True:
-                reply, reply_blobs = self._receive(deadline)
-                if reply.get("id") == header["id"]:
-                    return reply, reply_blobs
+            return self._reply(header["id"], deadline)
         except CallTimeout:
             return self._interrupted(header["id"], timeout)
 
+    def _reply(self, request_id: int, deadline: _Deadline) -> tuple:
+        """The reply to `request_id`; frames of other ids (stale replies) are skipped, and
+        the kernel's control frames about the copy are checked (`_control`)."""
+        while True:
+            reply, reply_blobs = self._receive(deadline)
+            if reply.get("id") is None and ("copy_key" in reply or "copy_gone" in reply):
+                self._control(reply)
+                continue
+            if reply.get("id") == request_id:
+                return reply, reply_blobs
+
+    def _control(self, frame: dict) -> None:
+        """A "copy key" or "copy gone" frame. Student code can write frames too, so one that
+        comes when none is expected, with the wrong key, or while the processes of the sandbox
+        say otherwise, kills the kernel (KernelDied)."""
+        if "copy_key" in frame and self.copy == "starting" and self.copy_key is None:
+            self.copy_key = str(frame["copy_key"])
+            return
+        if (
+            "copy_gone" in frame
+            and self.copy == "in"
+            and self.copy_key is not None
+            and frame["copy_gone"] == self.copy_key
+            and self._processes() == ([self.agent_pid], [], 1)
+        ):
+            self.copy, self.copy_key, self.copy_pid = "lost", None, None
+            raise CopyDied("the copy of your kernel running this test's hidden calls died")
+        self.kill("it sent a forged or unexpected control frame")
+        raise KernelDied(self.dead_reason)
+
+    def _processes(self) -> tuple[list[int], list[int], int]:
+        """(children of the namespace's init, children of the kernel, the kernel's threads),
+        zombies left out."""
+
+        def live(pids: list[int]) -> list[int]:
+            return [p for p in pids if _state(p) not in ("Z", "")]
+
+        try:
+            threads = len(os.listdir(f"/proc/{self.agent_pid}/task"))
+        except OSError:
+            threads = 0
+        return live(_children(self.init_pid)), live(_children(self.agent_pid)), threads
+
+    # -- hidden calls in a throw-away copy (docs/security.md) ------------------------------
+    def hidden_begin(self, timeout: float) -> tuple[bool, str]:
+        """Ask the kernel to fork a confined copy that serves the requests until
+        `hidden_end`; (True, '') when it did, else (False, why). Raises KernelDied or
+        CallTimeout like `request`."""
+        if self.isolation.mode != "namespaces" or None in (self.agent_pid, self.init_pid):
+            return False, "the sandbox has no PID namespace of its own"
+        self.copy, self.copy_key = "starting", None
+        try:
+            reply, _ = self.request({"op": "hidden_begin"}, timeout=timeout)
+        finally:
+            starting, self.copy = self.copy == "starting", "none"
+        if not (starting and reply.get("ok") and reply.get("isolated") is True):
+            self.copy_key = None
+            error = reply.get("error")
+            why = reply.get("why") or (error.get("evalue") if type(error) is dict else "")
+            return False, str(why or "the kernel refused")[:300]
+        inits, kids, threads = self._processes()
+        copies = [p for p in inits if p != self.agent_pid]
+        if self.copy_key is None or kids or threads != 1 or len(copies) != 1 or len(inits) != 2:
+            self.kill("its claim to run hidden calls in a copy did not hold")
+            raise KernelDied(self.dead_reason)
+        status = _read(Path(f"/proc/{copies[0]}/status"))
+        if "\nNoNewPrivs:\t1" not in status or "\nSeccomp:\t2" not in status:
+            self.kill("the copy for hidden calls is not confined")
+            raise KernelDied(self.dead_reason)
+        self.copy, self.copy_pid = "in", copies[0]
+        return True, ""
+
+    def hidden_end(self, timeout: float) -> None:
+        """End the copy (it exits; all it did is gone) and wait for the kernel's signed
+        "copy gone"; everything the copy wrote before it is discarded. Raises KernelDied or
+        CallTimeout like `request`."""
+        if self.copy == "lost":
+            self.copy = "none"
+            return
+        if self.copy != "in":
+            return
+        try:
+            self.request({"op": "hidden_end"}, timeout=timeout)
+        except CopyDied:
+            self.copy = "none"
+            return
+        deadline = _Deadline(self, timeout)
+        try:
+            self._reply(-1, deadline)  # no reply has id -1: returns only by CopyDied
+        except CopyDied:
+            self.copy = "none"
+        except CallTimeout:
+            self.kill("the copy for hidden calls did not end")
+            raise KernelDied(self.dead_reason) from None
+
     def _interrupted(self, request_id: int, timeout: float) -> tuple:
-        """SIGINT the kernel; if it answers within the grace time it lives on, else kill it."""
+        """SIGINT the kernel; if it answers within the grace time it lives on, else kill it.
+        (During hidden calls the kernel forwards the interrupt to its copy.)"""
         self.interrupt()
         deadline = _Deadline(None, KILL_GRACE)
         try:
-            while True:
-                reply, _ = self._receive(deadline)
-                if reply.get("id") == request_id:
-                    break
+            self._reply(request_id, deadline)
         except CallTimeout:
             self.kill(f"it ignored an interrupt after running for {timeout:.0f} s")
             raise CallTimeout(
@@ -1144,6 +1253,13 @@ def _children(pid: int) -> list[int]:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except (OSError, ValueError):
         return []
+
+
+def _state(pid: int) -> str:
+    """A process's state letter ('' when it is gone)."""
+    stat = _read(Path(f"/proc/{pid}/stat"))
+    parts = stat.rsplit(")", 1)
+    return parts[1].split()[0] if len(parts) == 2 and parts[1].split() else ""
 
 
 def _pidns(pid: int) -> str | None:
