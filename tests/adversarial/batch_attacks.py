@@ -119,6 +119,16 @@ FORMULA_IDS = [
     "@SUM(1+1)",
     "-2+3",
     "\tx",
+    # read as formulas by some importers: after spaces or quotes they trim, full-width forms
+    # some locales map to ASCII, zero-width characters, a DDE command line
+    "  =1+1",
+    '"=HYPERLINK(""http://127.0.0.1"")',
+    '\uff1dHYPERLINK("http://127.0.0.1")',
+    "\uff0bcmd",
+    "\u200b=1+1",
+    "\u3000@SUM(1)",
+    "=cmd|' /C calc'!A0",
+    "\r=2+2",
 ]
 # A name that would clear the instructor's terminal and set its title when printed.
 TERMINAL_ID = "\x1b[2J\x1b]0;pwned\x07mallory"

@@ -26,8 +26,10 @@ from adv_master import ASSIGNMENT, master
 from attacks import ATTACKS
 from batch_attacks import FILE_ATTACKS, FORMULA_IDS, HIDDEN_LINE, RECORD_ATTACKS, TERMINAL_ID
 from harness import LIMITS, leftover_processes, make_course, new_token
+from intake_attacks import ID_ATTACKS, NOTEBOOK_ATTACKS
 from nngrade import cli
 from nngrade.commands.feedback import hidden_secrets, page_text
+from nngrade.grading.intake import student_id_problem
 from nngrade.sandbox.isolated import grade_notebook
 from nngrade.sandbox.launcher import detect
 from simulate import reference, replace_in
@@ -134,9 +136,16 @@ def _inbox_class(course, tokens: dict[str, str]) -> tuple[Path, dict[str, str]]:
             nb = reference(master())
             attack.edit(nb)
             put(attack.name, nb, "earned")
-    for student in [*FORMULA_IDS, TERMINAL_ID]:
-        if "/" not in student:  # a folder name
-            put(student, reference(master()), "earned")
+    for student in [*FORMULA_IDS, TERMINAL_ID, *ID_ATTACKS.values()]:
+        if "/" not in student:  # a folder name; ids with controls are refused at collect
+            refused = student_id_problem(student)
+            put(student, reference(master()), "refused at collect" if refused else "earned")
+    honest = json.loads(nbformat.writes(reference(master())))
+    for attack in NOTEBOOK_ATTACKS:  # intake: read as the honest notebook, or refused
+        path = inbox / attack.name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(attack.build(honest))
+        kinds[attack.name] = "could not grade" if attack.refused else "earned"
     for attack in FILE_ATTACKS:
         path = inbox / attack.name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         path.parent.mkdir(parents=True)
@@ -193,7 +202,7 @@ def test_nngrade_class_run_of_every_attack():
             assert entry["status"] in ("graded", "could-not-grade", "grader-fault"), entry
             if entry["status"] != "graded":
                 assert entry["reason"].strip(), entry
-            if kind == "planted":
+            if kind in ("planted", "could not grade"):
                 assert entry["status"] == "could-not-grade", entry
             if kind == "earned":
                 assert entry["status"] == "graded" and float(entry["total"]) == 6.0, entry

@@ -169,7 +169,7 @@ def test_collect_reports_mixed_layout(tmp_path, capsys):
     (inbox / "alice").mkdir(parents=True)
     (inbox / "loose.ipynb").write_text("{}")
     assert run(config, "collect", str(inbox), "tiny") == 1
-    assert "mixes folders and files" in capsys.readouterr().out
+    assert "loose.ipynb: a file among student folders" in capsys.readouterr().out
 
 
 def test_killed_run_resumes(tmp_path):

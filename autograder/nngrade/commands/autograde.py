@@ -31,6 +31,7 @@ from nngrade.grading.results import (
     Limits,
     grader_fault_report,
 )
+from nngrade.grading.safe_text import one_line
 from nngrade.grading.worker import Task, grade_task, init_worker, warm_up
 
 STOP_AFTER_FAULTS = 3  # grader faults in a row, with no real result yet, stop the run
@@ -228,7 +229,7 @@ def run(
             )
             if old and before != after:
                 summary.changed.append((who, before, after))
-            bar.set_postfix_str(f"{task.student}: {report.status}", refresh=False)
+            bar.set_postfix_str(f"{one_line(task.student, 60)}: {report.status}", refresh=False)
             bar.update(1)
 
         def stop() -> bool:

@@ -12,12 +12,13 @@ reported and not imported.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,10 +26,13 @@ from nngrade.grading.config import Settings
 from nngrade.grading.intake import (
     CAP_HINT,
     copy_capped,
+    id_key,
     is_link_or_special,
+    student_id_problem,
     submission_problem,
 )
 from nngrade.grading.records import file_hash
+from nngrade.grading.safe_text import escaped
 
 CANVAS = re.compile(
     r"^(?P<name>[A-Za-z][A-Za-z0-9-]*?)(?:_late)?_(?P<id>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
@@ -53,8 +57,8 @@ class CollectResult:
             f"layout: {self.layout}; imported {len(self.imported)}, unchanged "
             f"{len(self.unchanged)}, problems {len(self.problems)}"
         ]
-        lines += [f"  imported {entry}" for entry in self.imported]
-        lines += [f"  PROBLEM: {entry}" for entry in self.problems]
+        lines += [f"  imported {escaped(entry)}" for entry in self.imported]
+        lines += [f"  PROBLEM: {escaped(entry)}" for entry in self.problems]
         return "\n".join(lines)
 
 
@@ -81,30 +85,84 @@ def _visible(folder: Path, result: CollectResult | None = None) -> list[Path]:
 
 def _extract(source: Path, scratch: Path, max_bytes: int, result: CollectResult) -> None:
     """Extract a zip member by member, streaming at most `max_bytes` of each (a zip bomb's
-    members are cut off and reported, whatever their headers claim)."""
-    with zipfile.ZipFile(source) as archive:
+    members are cut off and reported, whatever their headers claim). A member that cannot be
+    taken (outside the folder, a link, a duplicate, corrupt, encrypted, a name the file
+    system refuses) is reported and left out; the others are extracted."""
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+        raise ZipProblem(f"{source.name} cannot be read as a zip ({err})") from None
+    with archive:
         members = archive.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
-            raise ValueError(f"{source.name} holds {len(members)} files (over {MAX_ZIP_MEMBERS})")
+            raise ZipProblem(f"{source.name} holds {len(members)} files (over {MAX_ZIP_MEMBERS})")
+        counts: dict[str, int] = {}
+        for info in members:
+            counts[info.filename] = counts.get(info.filename, 0) + 1
         root = scratch.resolve()
         for info in members:
-            target = (scratch / info.filename).resolve()
-            if info.is_dir() or not target.is_relative_to(root) or target == root:
+            shown = repr(info.filename)[1:-1][:200]
+            problem = _member_problem(info, scratch, root, counts)
+            if problem:
+                result.problems.append(f"zip member {shown}: {problem}; not imported")
                 continue
+            if info.is_dir():
+                continue
+            target = scratch / info.filename
             if info.file_size > max_bytes:
                 result.problems.append(
-                    f"{info.filename}: {info.file_size / 2**20:.0f} MB once unzipped, over the "
+                    f"{shown}: {info.file_size / 2**20:.0f} MB once unzipped, over the "
                     f"{max_bytes / 2**20:g} MB limit ({CAP_HINT}); not imported"
                 )
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(info) as src:
-                copied = copy_capped(src, target, max_bytes)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as src:
+                    copied = copy_capped(src, target, max_bytes)
+            except (
+                OSError,
+                zipfile.BadZipFile,
+                RuntimeError,
+                NotImplementedError,
+                EOFError,
+                ValueError,
+                zlib.error,
+            ) as err:  # corrupt, encrypted, unsupported, bad name
+                with contextlib.suppress(OSError):
+                    target.unlink()
+                result.problems.append(
+                    f"zip member {shown}: cannot be extracted ({type(err).__name__}: "
+                    f"{str(err)[:200]}); not imported"
+                )
+                continue
             if not copied:
                 result.problems.append(
-                    f"{info.filename}: over the {max_bytes / 2**20:g} MB limit once unzipped "
+                    f"{shown}: over the {max_bytes / 2**20:g} MB limit once unzipped "
                     f"({CAP_HINT}); not imported"
                 )
+
+
+class ZipProblem(Exception):
+    """The class zip as a whole cannot be read (collect reports it, imports nothing)."""
+
+
+def _member_problem(
+    info: zipfile.ZipInfo, scratch: Path, root: Path, counts: dict[str, int]
+) -> str:
+    """Why a zip member is left out ("" when it is extracted)."""
+    name = info.filename
+    if "\0" in name or any(part in (".", "..") for part in re.split(r"[/\\]", name)):
+        return "a name with '..', '.' or NUL (outside the class folder)"
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return "an absolute name (outside the class folder)"
+    target = (scratch / name).resolve()
+    if not target.is_relative_to(root) or target == root:
+        return "outside the class folder"
+    if counts[name] > 1:
+        return f"appears {counts[name]} times in the zip (which one is meant is unknown)"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "a symbolic link (never followed)"
+    return ""
 
 
 def _match_notebook(filename: str, notebooks: list[str]) -> str | None:
@@ -124,31 +182,75 @@ def _per_student(
 ) -> dict[str, dict[str, Path]]:
     found: dict[str, dict[str, Path]] = {}
     for student_dir in _visible(folder, result):
-        if not student_dir.is_dir():
-            result.problems.append(f"{student_dir.name}: a file among student folders (ignored)")
-            continue
-        sub = student_dir / assignment
-        inner = sub if sub.is_dir() and not is_link_or_special(sub) else student_dir
-        candidates: dict[str, list[Path]] = {}
-        for path in _visible(inner, result):
-            if path.suffix != ".ipynb":
-                continue
-            target = _match_notebook(path.name, notebooks)
-            if target:
-                candidates.setdefault(target, []).append(path)
-        if not candidates:
-            result.problems.append(f"{student_dir.name}: no notebook for {assignment!r} found")
-            continue
-        for notebook, paths in candidates.items():
-            exact = [p for p in paths if p.stem == notebook]
-            if len(paths) > 1 and len(exact) != 1:
-                result.problems.append(
-                    f"{student_dir.name}: {len(paths)} candidate files for {notebook}.ipynb "
-                    f"({', '.join(p.name for p in paths)}); keep one and collect again"
-                )
-                continue
-            found.setdefault(student_dir.name, {})[notebook] = exact[0] if exact else paths[0]
+        try:
+            _one_student(student_dir, assignment, notebooks, result, found)
+        except OSError as err:  # vanished or unreadable meanwhile: this student only
+            result.problems.append(
+                f"{student_dir.name}: cannot be read ({type(err).__name__}: {err.strerror})"
+            )
     return found
+
+
+def _one_student(
+    student_dir: Path,
+    assignment: str,
+    notebooks: list[str],
+    result: CollectResult,
+    found: dict[str, dict[str, Path]],
+) -> None:
+    """The notebooks of one student folder into `found` (or a problem)."""
+    if not student_dir.is_dir():
+        result.problems.append(f"{student_dir.name}: a file among student folders (ignored)")
+        return
+    sub = student_dir / assignment
+    inner = sub if sub.is_dir() and not is_link_or_special(sub) else student_dir
+    candidates: dict[str, list[Path]] = {}
+    for path in _visible(inner, result):
+        if path.suffix != ".ipynb":
+            continue
+        target = _match_notebook(path.name, notebooks)
+        if target:
+            candidates.setdefault(target, []).append(path)
+    if not candidates:
+        result.problems.append(f"{student_dir.name}: no notebook for {assignment!r} found")
+        return
+    for notebook, paths in candidates.items():
+        exact = [p for p in paths if p.stem == notebook]
+        if len(paths) > 1 and len(exact) != 1:
+            result.problems.append(
+                f"{student_dir.name}: {len(paths)} candidate files for {notebook}.ipynb "
+                f"({', '.join(p.name for p in paths)}); keep one and collect again"
+            )
+            continue
+        found.setdefault(student_dir.name, {})[notebook] = exact[0] if exact else paths[0]
+
+
+def _usable_ids(
+    found: dict[str, dict[str, Path]], submitted: Path, result: CollectResult
+) -> dict[str, dict[str, Path]]:
+    """`found` without students whose id is unusable, or the same as another's up to case and
+    Unicode normalisation (in this source, or among the students already collected)."""
+    try:
+        before = [p.name for p in submitted.iterdir()] if submitted.is_dir() else []
+    except OSError:
+        before = []
+    keys: dict[str, set[str]] = {}
+    for name in [*found, *before]:
+        keys.setdefault(id_key(name), set()).add(name)
+    kept = {}
+    for student, by_notebook in found.items():
+        problem = student_id_problem(student)
+        twins = sorted(keys[id_key(student)] - {student})
+        if not problem and twins:
+            problem = (
+                f"is the same id as {', '.join(map(repr, twins[:3]))} up to case or Unicode "
+                "normalisation (one person, or two the gradebook and a reader would confuse)"
+            )
+        if problem:
+            result.problems.append(f"{student}: the folder name {problem}; not imported")
+            continue
+        kept[student] = by_notebook
+    return kept
 
 
 def _bulk(
@@ -190,7 +292,12 @@ def collect(
     max_bytes = int(max_mb * 2**20)
     with tempfile.TemporaryDirectory(prefix="nngrade-collect-") as scratch:
         if source.is_file() and zipfile.is_zipfile(source):
-            _extract(source, Path(scratch), max_bytes, result)
+            try:
+                _extract(source, Path(scratch), max_bytes, result)
+            except ZipProblem as err:
+                result.layout = "zip"
+                result.problems.append(f"{err}; nothing imported")
+                return result
             folder = Path(scratch)
             entries = _visible(folder)
             if len(entries) == 1 and entries[0].is_dir() and not CANVAS.match(entries[0].name):
@@ -200,18 +307,23 @@ def collect(
         else:
             raise FileNotFoundError(f"{source} is neither a folder nor a zip file")
         entries = _visible(folder, result)
-        if entries and all(p.is_dir() for p in entries):
+        folders = [p for p in entries if p.is_dir()]
+        canvas_files = [p for p in entries if p.is_file() and CANVAS.match(p.name)]
+        if folders and len(folders) >= len(canvas_files):  # stray files: reported one by one
             result.layout = "per-student folders"
             found = _per_student(folder, assignment, notebooks, result)
-        elif entries and all(p.is_file() for p in entries):
+        elif entries:
             result.layout = "LMS bulk download (Canvas file names)"
-            found = _bulk(entries, notebooks, result)
+            for stray in folders:
+                result.problems.append(f"{stray.name}: a folder among Canvas files (ignored)")
+            found = _bulk([p for p in entries if p.is_file()], notebooks, result)
         else:
             result.problems.append(
-                f"{source}: mixes folders and files (or is empty); expected one folder per "
-                "student, or a flat Canvas-style download"
+                f"{source}: is empty; expected one folder per student, or a flat Canvas-style "
+                "download"
             )
             found = {}
+        found = _usable_ids(found, settings.submitted, result)
         for student, by_notebook in sorted(found.items()):
             for notebook, path in by_notebook.items():
                 label = f"{student}/{notebook}"
@@ -226,13 +338,16 @@ def collect(
                         label,
                         overwrite,
                         result,
+                        max_bytes,
                     )
                 except OSError as err:  # this student only
                     result.problems.append(f"{label}: could not be imported ({err})")
     return result
 
 
-def _import(path: Path, target: Path, label: str, overwrite: bool, result: CollectResult) -> None:
+def _import(
+    path: Path, target: Path, label: str, overwrite: bool, result: CollectResult, max_bytes: int
+) -> None:
     if target.is_symlink():
         target.unlink()  # never write through a link planted in submitted/
     if target.is_file():
@@ -252,7 +367,7 @@ def _import(path: Path, target: Path, label: str, overwrite: bool, result: Colle
         if not stat.S_ISREG(os.fstat(src.fileno()).st_mode):
             raise OSError(f"{path.name} is not a regular file")
         tmp = target.with_name(f".{target.name}.part")
-        with tmp.open("wb") as dst:
-            shutil.copyfileobj(src, dst)
+        if not copy_capped(src, tmp, max_bytes):  # grew past the cap since it was checked
+            raise OSError(f"{path.name} grew over the size limit while it was copied")
         os.replace(tmp, target)
     result.imported.append(label)

@@ -85,15 +85,45 @@ def _cap_one(output: dict) -> dict:
     return output
 
 
+# a 1x1 transparent PNG: stands in for an attachment that was cut (a Markdown image of an
+# attachment that is missing altogether made nbconvert fail)
+PLACEHOLDER_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
+
+
+def _cap_attachments(cell: dict, budget: int) -> int:
+    """A Markdown cell's attachments (pasted images) within MAX_BINARY each and the notebook's
+    budget (in place): a cut one becomes a blank image and the cell says so. Returns what is
+    left of the budget."""
+    attachments = cell.get("attachments")
+    if not isinstance(attachments, dict):
+        return budget
+    for name, bundle in list(attachments.items()):
+        size = _size(bundle)
+        if isinstance(bundle, dict) and size <= min(MAX_BINARY, budget):
+            budget -= size
+            continue
+        attachments[name] = {"image/png": PLACEHOLDER_PNG}
+        source = cell.get("source", "")
+        if not isinstance(source, str):
+            source = "".join(map(str, source))
+        cell["source"] = (
+            f"{source}\n\n[truncated: attachment {str(name)[:100]} of {size} characters omitted]"
+        )
+    return budget
+
+
 def cap_outputs(
     nb: nbformat.NotebookNode | None, total: int = MAX_OUTPUTS_TOTAL
 ) -> nbformat.NotebookNode | None:
-    """`nb` (in place) with every output capped and all outputs within `total` characters:
-    past the budget, a cell's outputs become one note saying how much was omitted."""
+    """`nb` (in place) with every output and attachment capped and all of them within `total`
+    characters: past the budget, a cell's outputs become one note saying how much was omitted."""
     if nb is None:
         return nb
     budget = total
     for cell in nb.get("cells", []):
+        budget = _cap_attachments(cell, budget)
         outputs = cell.get("outputs")
         if not outputs:
             continue

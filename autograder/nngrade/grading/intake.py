@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+import unicodedata
 from pathlib import Path
 from typing import BinaryIO
 
@@ -66,3 +67,34 @@ def copy_capped(src: BinaryIO, target: Path, max_bytes: int) -> bool:
         target.unlink()
         return False
     return True
+
+
+MAX_ID_CHARS = 100  # nbgrader's gradebook keeps ids up to 128 characters
+
+
+def student_id_problem(student: str) -> str:
+    """Why a folder name cannot be a student id ("" when it can). An id becomes a gradebook key,
+    a folder, a CSV cell and a line printed to the instructor: control and format characters
+    (newlines, escapes, bidi controls, zero-width marks) would let it pose as another student
+    or hide in a listing, and an overlong one breaks the gradebook or the file system."""
+    if not student or student in (".", ".."):
+        return "is not a usable student id"
+    if len(student) > MAX_ID_CHARS:
+        return f"is {len(student)} characters long, over the {MAX_ID_CHARS} of a student id"
+    bad = sorted(
+        {f"U+{ord(c):04X}" for c in student if unicodedata.category(c)[0] in "CZ"} - {"U+0020"}
+    )
+    if bad:
+        return (
+            f"contains control, format or separator characters ({', '.join(bad[:5])}); "
+            "rename the folder"
+        )
+    if student != student.strip():
+        return "starts or ends with a space; rename the folder"
+    return ""
+
+
+def id_key(student: str) -> str:
+    """Two ids with the same key are the same person to a reader (and to a case-insensitive or
+    normalising file system): `é` composed or decomposed, `Alice` and `alice`."""
+    return unicodedata.normalize("NFKC", student).casefold()

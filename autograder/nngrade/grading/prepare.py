@@ -8,8 +8,10 @@ whose message names the problem, where, and a likely cause.
 
 from __future__ import annotations
 
+import codecs
 import copy
 import json
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,6 +123,16 @@ def decode(raw: bytes, name: str, notes: list[str]) -> str:
             f"{name} is empty (0 bytes of content): the upload probably failed or the notebook "
             "was saved while the disk was full; please submit again"
         )
+    for bom, encoding in UNICODE_BOMS:  # UTF-32 first: its LE mark starts like UTF-16's
+        if raw.startswith(bom):
+            try:
+                text = raw[len(bom) :].decode(encoding)
+            except UnicodeDecodeError as err:
+                raise SubmissionError(
+                    f"{name} starts as {encoding} text but is not (bad byte {err.start})"
+                ) from None
+            notes.append(f"{name} was saved as {encoding}, not UTF-8; read it as {encoding}")
+            return text
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -143,10 +155,80 @@ def _json_problem(msg: str) -> str:
     return msg[: -len(" at")] if msg.endswith(" at") else msg
 
 
+UNICODE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+MAX_CELLS = 10_000  # an honest notebook has hundreds; validating 10**6 takes minutes
+
+
+def _no_constant(word: str) -> None:
+    raise SubmissionError(f"holds {word}, which is not JSON (no notebook editor writes it)")
+
+
+def _loads(text: str, name: str):
+    """json.loads whose every failure is a SubmissionError naming it."""
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except SubmissionError as err:
+        raise SubmissionError(f"{name} {err}") from None
+    except RecursionError:
+        raise SubmissionError(
+            f"{name} is JSON nested deeper than any notebook (thousands of levels)"
+        ) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as err:  # e.g. an integer of more than 4300 digits
+        raise SubmissionError(f"{name} is not a readable notebook: {str(err)[:200]}") from None
+
+
+def _check_cells(data: dict, name: str) -> None:
+    """Shapes the grader relies on, checked before nbformat reads the notebook (its errors
+    would otherwise surface as crashes of the grader). Outputs of code cells are dropped here:
+    they are recomputed, and validating 100,000 of them took nbformat 28 s."""
+    cells = data["cells"]
+    if len(cells) > MAX_CELLS:
+        raise SubmissionError(
+            f"{name} has {len(cells):,} cells, over the {MAX_CELLS:,} any notebook of this "
+            "course needs; delete the empty ones and submit again"
+        )
+    for number, cell in enumerate(cells, 1):
+        where = f"{name}, cell {number}"
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            raise SubmissionError(f"{where} is not a code, Markdown or raw cell")
+        source = cell.get("source", "")
+        if not isinstance(source, str) and not (
+            isinstance(source, list) and all(isinstance(line, str) for line in source)
+        ):
+            raise SubmissionError(f"{where}: its source is not text")
+        meta = cell.get("metadata", {})
+        if not isinstance(meta, dict):
+            raise SubmissionError(f"{where}: its metadata is not a JSON object")
+        _check_nbgrader(meta.get("nbgrader"), where)
+        if cell["cell_type"] == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+
+
+def _check_nbgrader(meta, where: str) -> None:
+    if meta is None:
+        return
+    if not isinstance(meta, dict):
+        raise SubmissionError(f"{where}: its nbgrader metadata is not a JSON object")
+    grade_id = meta.get("grade_id")
+    if grade_id is not None and not isinstance(grade_id, str):
+        raise SubmissionError(f"{where}: its nbgrader grade_id is not text")
+    points = meta.get("points")
+    if points is not None and (isinstance(points, bool) or not isinstance(points, numbers.Real)):
+        raise SubmissionError(f"{where}: its nbgrader points are not a number")
+
+
 def parse(text: str, name: str) -> nbformat.NotebookNode:
     """Text to a version-4 notebook, with messages that say where the JSON is broken."""
     try:
-        data = json.loads(text)
+        data = _loads(text, name)
     except json.JSONDecodeError as err:
         cause = (
             "the file ends early (truncated upload or save)"
@@ -163,10 +245,20 @@ def parse(text: str, name: str) -> nbformat.NotebookNode:
         raise SubmissionError(
             f"{name} is JSON but not a Jupyter notebook (no list of 'cells' at the top level)"
         )
+    version = data.get("nbformat")
+    if version != 4:
+        raise SubmissionError(
+            f"{name} is a version {str(version)[:20]} notebook; this course reads version 4 "
+            "(Jupyter's since 2015): open and save it in a current Jupyter"
+        )
+    if not isinstance(data.get("metadata", {}), dict):
+        raise SubmissionError(f"{name}: its notebook metadata is not a JSON object")
+    _check_cells(data, name)
     try:
         nb = nbformat.reads(json.dumps(data), as_version=4)
+        nbformat.validate(nb, relax_add_props=True)
     except Exception as err:  # nbformat raises several types for malformed notebooks
-        raise SubmissionError(f"{name} is not a readable notebook: {err}") from None
+        raise SubmissionError(f"{name} is not a readable notebook: {str(err)[:300]}") from None
     return nb
 
 
@@ -390,13 +482,21 @@ def prepare(
     nb = parse(text, name)
     if size_mb > 5:
         notes.append(f"{name} is {size_mb:.0f} MB (large outputs); outputs were cleared")
-    prepared = repair(
-        nb,
-        read_master(master),
-        assignment=assignment,
-        name=name,
-        new_in_master=new_in_master,
-        markers=markers,
-    )
+    master_nb = read_master(master)
+    try:
+        prepared = repair(
+            nb,
+            master_nb,
+            assignment=assignment,
+            name=name,
+            new_in_master=new_in_master,
+            markers=markers,
+        )
+    except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as err:
+        # malformed beyond what parse() checks: this student's status, not a grader crash
+        raise SubmissionError(
+            f"{name} could not be merged with the assignment's cells ({type(err).__name__}: "
+            f"{str(err)[:200]}); open it in Jupyter, save it and submit again"
+        ) from None
     prepared.notes[:0] = notes
     return prepared

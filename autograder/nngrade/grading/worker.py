@@ -2,14 +2,19 @@
 
 Workers are spawned once per run and each grades many notebooks: one BLAS thread, and a private
 folder for the IPC sockets of the kernels it starts (parallel TCP kernels collide on ports).
+The folder is removed when the worker exits, and folders of dead workers (a killed worker runs
+no exit handler) are swept when the next worker starts.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
+from multiprocessing.util import Finalize
 from pathlib import Path
 
 from nngrade.grading import executors
@@ -40,10 +45,53 @@ class Task:
     new_in_master: frozenset[str] = frozenset()  # test ids added since the student's copy
 
 
+IPC_PREFIX = "nngrade-w"
+_IPC_FOLDER = re.compile(rf"^{IPC_PREFIX}(\d+)-")
+
+
 def init_worker() -> None:
-    """Runs once per worker: one BLAS thread, a private folder for kernel IPC sockets."""
+    """Runs once per worker: one BLAS thread, a private folder for kernel IPC sockets (removed
+    when the worker process exits; leftovers of dead workers are swept first)."""
     os.environ.update(ONE_THREAD)
-    os.environ["NNGRADE_IPC_DIR"] = tempfile.mkdtemp(prefix=f"nngrade-w{os.getpid()}-")
+    sweep_ipc_folders()
+    folder = tempfile.mkdtemp(prefix=f"{IPC_PREFIX}{os.getpid()}-")
+    os.environ["NNGRADE_IPC_DIR"] = folder
+    # multiprocessing runs this when the worker ends normally (pool shutdown), and atexit in
+    # a plain process (a Dask worker)
+    Finalize(None, shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, exitpriority=10)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def sweep_ipc_folders(base: Path | None = None) -> list[Path]:
+    """Remove the IPC folders (ours, in the temp folder) of workers that no longer run; the
+    ones removed. A folder whose pid runs is kept, whoever runs it now."""
+    base = Path(base or tempfile.gettempdir())
+    removed = []
+    try:
+        entries = list(os.scandir(base))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _IPC_FOLDER.match(entry.name)
+        if not match or _alive(int(match[1])):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if entry.is_dir(follow_symlinks=False) and info.st_uid == os.getuid():
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
 
 
 def warm_up(executor: str) -> int:
