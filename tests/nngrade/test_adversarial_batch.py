@@ -230,3 +230,28 @@ def test_formula_ids_neutralised_in_both_csvs_and_terminal_text_stripped(course,
     out = capsys.readouterr()
     assert status == 0
     assert "mallory" in out.out + out.err and "\x1b" not in out.out + out.err
+
+
+def test_deep_and_large_json_outputs_are_capped_not_crashing():
+    """A JSON output nested 100,000 deep made the caps raise RecursionError (records.save,
+    so autograde) and a large one was stored whole."""
+    from batch_attacks import RENDER_ATTACKS
+    from nngrade.grading.caps import cap_outputs
+
+    nb = reference(master())
+    {a.name: a for a in RENDER_ATTACKS}["json_deep"].edit(nb)
+    nb.cells[-1].outputs.append(
+        nbformat.NotebookNode(
+            output_type="display_data", metadata={}, data={"application/json": ["x" * 30_000, 1]}
+        )
+    )
+    small = {"application/json": {"a": [1, 2]}, "text/plain": "{'a': [1, 2]}"}
+    nb.cells[-1].outputs.append(
+        nbformat.NotebookNode(output_type="display_data", metadata={}, data=small)
+    )
+    cap_outputs(nb)
+    deep, large, kept = nb.cells[-1].outputs
+    for output in (deep, large):
+        assert "application/json" not in output["data"], output
+        assert "truncated" in output["data"]["text/plain"]
+    assert kept["data"]["application/json"] == {"a": [1, 2]}

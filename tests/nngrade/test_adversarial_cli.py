@@ -136,16 +136,17 @@ def _inbox_class(course, tokens: dict[str, str]) -> tuple[Path, dict[str, str]]:
             nb = reference(master())
             attack.edit(nb)
             put(attack.name, nb, "earned")
-    for student in [*FORMULA_IDS, TERMINAL_ID, *ID_ATTACKS.values()]:
+    for student in dict.fromkeys([*FORMULA_IDS, TERMINAL_ID, *ID_ATTACKS.values()]):
         if "/" not in student:  # a folder name; ids with controls are refused at collect
             refused = student_id_problem(student)
             put(student, reference(master()), "refused at collect" if refused else "earned")
     honest = json.loads(nbformat.writes(reference(master())))
     for attack in NOTEBOOK_ATTACKS:  # intake: read as the honest notebook, or refused
-        path = inbox / attack.name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        student = f"intake_{attack.name}"  # attacks.py has names of its own
+        path = inbox / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         path.parent.mkdir(parents=True)
         path.write_bytes(attack.build(honest))
-        kinds[attack.name] = "could not grade" if attack.refused else "earned"
+        kinds[student] = "could not grade" if attack.refused else "earned"
     for attack in FILE_ATTACKS:
         path = inbox / attack.name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         path.parent.mkdir(parents=True)

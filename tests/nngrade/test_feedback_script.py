@@ -22,7 +22,7 @@ import nbformat
 import numpy as np
 import pytest
 from adv_master import ASSIGNMENT, master
-from batch_attacks import PAGE_ATTACKS
+from batch_attacks import EXFIL_HOST, PAGE_ATTACKS
 from harness import make_course
 from nngrade.commands.feedback import write_feedback
 from nngrade.grading import config, records
@@ -38,7 +38,17 @@ HONEST_SVG = (
     "<rect width='41' height='17' fill='teal'/></svg>"
 )
 # payloads that run in an unprotected page (Chromium): the control must see each of them
-LIVE = {"md_script", "md_img_onerror", "md_svg_onload", "html_script", "javascript_output"}
+LIVE = {
+    "md_script",
+    "md_img_onerror",
+    "md_svg_onload",
+    "html_script",
+    "javascript_output",
+    "md_entity_javascript",
+    "md_svg_animate",
+}
+# exfiltration payloads whose request the unprotected page makes (the control)
+LIVE_EXFIL = {"md_img_remote", "md_style_attribute", "md_img_srcset", "html_img_remote_output"}
 
 
 def _png(width: int = 37, height: int = 23) -> str:
@@ -119,6 +129,9 @@ def test_the_written_page_has_csp_first_and_no_script(pages):
 
 
 RAN = "() => ({ran: window.__nn_ran || [], title: document.title})"
+# SVG and MathML elements have no click(): a click event is dispatched to them instead
+CLICK = """id => { const e = document.getElementById(id); if (!e) return;
+    if (e.click) e.click(); else e.dispatchEvent(new MouseEvent('click', {bubbles: true})); }"""
 
 
 @pytest.mark.browser
@@ -128,16 +141,20 @@ def test_no_payload_runs_in_chromium_and_honest_content_renders(pages):
     seen = {}
     with offline_browser() as browser:
         for name, path in pages.items():
+            before = len(browser.blocked)
             page = browser.new_page()
             dialogs = []
             page.on("dialog", lambda d, dialogs=dialogs: (dialogs.append(d.message), d.dismiss()))
             page.goto(path.as_uri(), wait_until="load")
             page.wait_for_timeout(300)
             for element in clicks:
-                page.evaluate(f"() => document.getElementById('{element}')?.click()")
+                page.evaluate(CLICK, element)
             page.wait_for_timeout(300)
             seen[name] = page.evaluate(RAN)
             seen[name]["url"] = page.url
+            seen[name]["exfil"] = sorted(
+                {u.rsplit("/", 1)[-1] for u in browser.blocked[before:] if EXFIL_HOST in u}
+            )
             if name == "nngrade feedback":
                 honest = page.evaluate(
                     """() => ({
@@ -150,8 +167,10 @@ def test_no_payload_runs_in_chromium_and_honest_content_renders(pages):
             page.close()
     control = set(seen["unprotected"]["ran"])
     assert LIVE <= control, f"the control page did not run the payloads: {seen['unprotected']}"
+    assert LIVE_EXFIL <= set(seen["unprotected"]["exfil"]), seen["unprotected"]
     for name in ("sanitized only", "CSP only", "nngrade feedback"):
         assert seen[name]["ran"] == [], f"script ran in the {name} page: {seen[name]}"
+        assert seen[name]["exfil"] == [], f"the {name} page asked another host: {seen[name]}"
         assert seen[name]["title"] != "pwned" and seen[name]["url"] == pages[name].as_uri()
     assert honest["score"], "the score box is missing"
     assert [37, 23] in honest["images"], f"the PNG (attachment, output) is missing: {honest}"

@@ -42,14 +42,37 @@ def _note_output(text: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_output("stream", name="stdout", text=text + "\n")
 
 
+MAX_JSON_DEPTH = 100  # nesting of a JSON output (application/json, widget state) kept
+
+
 def _size(value) -> int:
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, list):
-        return sum(_size(v) for v in value)
-    if isinstance(value, dict):
-        return sum(_size(v) for v in value.values())
-    return 8
+    """Characters `value` stands for (strings counted, containers walked without recursion:
+    an output may be nested 100,000 deep)."""
+    total, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        else:
+            total += 8
+    return total
+
+
+def _too_deep(value, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Is `value` nested deeper than `limit`? (walked without recursion)"""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _cap_one(output: dict) -> dict:
@@ -69,8 +92,20 @@ def _cap_one(output: dict) -> dict:
     data = output.get("data")
     if isinstance(data, dict):
         for mime, value in list(data.items()):
+            if (
+                isinstance(value, (dict, bool, int, float))
+                or value is None
+                or (isinstance(value, list) and not all(isinstance(v, str) for v in value))
+            ):  # a JSON output: kept as it is when small and shallow enough
+                if _too_deep(value) or _size(value) > MAX_TEXT:
+                    del data[mime]
+                    data["text/plain"] = (
+                        f"[truncated: {mime} output omitted (nested deeper than "
+                        f"{MAX_JSON_DEPTH} or over {MAX_TEXT} characters)]"
+                    )
+                continue
             if isinstance(value, list):
-                value = "".join(map(str, value))
+                value = "".join(value)
             if not isinstance(value, str):
                 value = str(value)
             if mime.startswith("text/") and mime != "text/html":

@@ -7,7 +7,8 @@ independent layers keep script out:
 1. `sanitize_page` cleans the body of every notebook rendering with nh3 (Rust's ammonia, an
    allow-list HTML5 sanitizer): only the tags nbconvert's template, its syntax highlighting
    and MathML produce survive, with no event handler, no `style`, and URLs limited to http(s),
-   mailto and in-page links (`data:` only for the `src` of an image, and only image types).
+   mailto and in-page links; an image's `src` only a base64 `data:` image of a known type (no
+   remote or relative image: a tracking pixel would tell a host the page was opened).
 2. `with_csp` puts a Content-Security-Policy `<meta>` first in every page's `<head>`: no
    script at all, images only from `data:`, styles only inline (the template's own CSS and
    MathML need nothing else), no frames, forms, plugins, fonts or fetches from anywhere.
@@ -70,9 +71,13 @@ IMAGE_DATA = re.compile(r"data:image/(?:png|jpeg|gif|webp|svg\+xml);base64,[A-Za
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
-    """`data:` URLs only as an image's source, and only base64 images of known types."""
+    """An image's source only as a base64 `data:` image of a known type (a remote or relative
+    one, `//host/x` included, would tell another host when and where the page is opened);
+    `data:` URLs nowhere else."""
+    if tag == "img" and attribute == "src":
+        return value if IMAGE_DATA.match(value.strip()) else None
     if attribute in ("href", "src") and value.strip().lower().startswith("data:"):
-        return value if tag == "img" and attribute == "src" and IMAGE_DATA.match(value) else None
+        return None
     return value
 
 
