@@ -116,3 +116,16 @@ def test_collect_exits_non_zero_when_nothing_was_imported(settings):
     assert status == 0, out
     status, out = _run("collect", "tiny", "--course", str(settings.config_dir))
     assert status == 0 and "unchanged 1" in out, out  # a re-run imports nothing new: fine
+
+
+def test_exchange_student_id_twins_not_collected(settings):
+    """Ids that differ only in case (`Mallory`, `mallory`) are one person to a reader and to a
+    case-insensitive file system: neither is collected, each named; others are."""
+    for student in ("alice", "Mallory", "mallory"):
+        _honest(settings, student)
+    result = collect(None, "tiny", settings)
+    assert [entry.split("/")[0] for entry in result.imported] == ["alice"], result.describe()
+    for student in ("Mallory", "mallory"):
+        assert any(f"id {student} is the same id as" in p for p in result.problems), (
+            result.describe()
+        )

@@ -26,9 +26,8 @@ from nngrade.grading.config import Settings
 from nngrade.grading.intake import (
     CAP_HINT,
     copy_capped,
-    id_key,
+    id_problems,
     is_link_or_special,
-    student_id_problem,
     submission_problem,
 )
 from nngrade.grading.records import file_hash
@@ -228,29 +227,11 @@ def _one_student(
 def _usable_ids(
     found: dict[str, dict[str, Path]], submitted: Path, result: CollectResult
 ) -> dict[str, dict[str, Path]]:
-    """`found` without students whose id is unusable, or the same as another's up to case and
-    Unicode normalisation (in this source, or among the students already collected)."""
-    try:
-        before = [p.name for p in submitted.iterdir()] if submitted.is_dir() else []
-    except OSError:
-        before = []
-    keys: dict[str, set[str]] = {}
-    for name in [*found, *before]:
-        keys.setdefault(id_key(name), set()).add(name)
-    kept = {}
-    for student, by_notebook in found.items():
-        problem = student_id_problem(student)
-        twins = sorted(keys[id_key(student)] - {student})
-        if not problem and twins:
-            problem = (
-                f"is the same id as {', '.join(map(repr, twins[:3]))} up to case or Unicode "
-                "normalisation (one person, or two the gradebook and a reader would confuse)"
-            )
-        if problem:
-            result.problems.append(f"{student}: the folder name {problem}; not imported")
-            continue
-        kept[student] = by_notebook
-    return kept
+    """`found` without students whose id is unusable (`intake.id_problems`)."""
+    problems = id_problems(list(found), submitted)
+    for student, problem in problems.items():
+        result.problems.append(f"{student}: the folder name {problem}; not imported")
+    return {s: by_notebook for s, by_notebook in found.items() if s not in problems}
 
 
 def _bulk(

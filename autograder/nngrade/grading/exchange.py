@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from nngrade.grading.config import Settings
-from nngrade.grading.intake import CAP_HINT, copy_capped, is_link_or_special
+from nngrade.grading.intake import CAP_HINT, copy_capped, id_problems, is_link_or_special
 
 LOG = logging.getLogger("nngrade.grading.exchange")
 # What nbgrader's exchange never copies (CourseDirectory.ignore's default).
@@ -219,7 +219,10 @@ def collect(settings: Settings, assignment: str, notebooks: list[str], result, o
     result.layout = f"nbgrader exchange ({inbound(settings)})"
     submissions, skipped = latest_submissions(settings, assignment)
     result.problems += skipped
-    for sub in submissions:
+    twins = id_problems([sub.student for sub in submissions], settings.submitted)
+    for student, problem in twins.items():
+        result.problems.append(f"inbound: student id {student} {problem}; not collected")
+    for sub in [sub for sub in submissions if sub.student not in twins]:
         label = f"{sub.student}/{assignment}"
         target = settings.submitted / sub.student / assignment
         names = {p.stem for p in sub.path.glob("*.ipynb") if not p.is_symlink()}

@@ -98,3 +98,27 @@ def id_key(student: str) -> str:
     """Two ids with the same key are the same person to a reader (and to a case-insensitive or
     normalising file system): `é` composed or decomposed, `Alice` and `alice`."""
     return unicodedata.normalize("NFKC", student).casefold()
+
+
+def id_problems(students: list[str], submitted: Path) -> dict[str, str]:
+    """Why each unusable id of `students` cannot be imported: `student_id_problem`, or the same
+    id as another one of them, or as a student already in `submitted`, up to `id_key`."""
+    try:
+        before = [p.name for p in submitted.iterdir()] if submitted.is_dir() else []
+    except OSError:
+        before = []
+    keys: dict[str, set[str]] = {}
+    for name in [*students, *before]:
+        keys.setdefault(id_key(name), set()).add(name)
+    problems = {}
+    for student in students:
+        problem = student_id_problem(student)
+        twins = sorted(keys[id_key(student)] - {student})
+        if not problem and twins:
+            problem = (
+                f"is the same id as {', '.join(map(repr, twins[:3]))} up to case or Unicode "
+                "normalisation (one person, or two the gradebook and a reader would confuse)"
+            )
+        if problem:
+            problems[student] = problem
+    return problems
