@@ -1,9 +1,10 @@
 """Full isolation without root: the attack corpus graded by an unprivileged user.
 
 As root, a session fixture creates the user `nngrade-ci` (as `.ci/run` does) and runs the
-attack corpus (`test_adversarial.py`) as that user in a child pytest. There the sandbox is
-bubblewrap in a user namespace; every attack must be contained, none skipped. Run as any
-other user, this file skips: the suite itself is then the unprivileged run.
+attack corpus (`test_adversarial.py`) as that user in a child pytest: every attack a sandbox
+stops, not the ones stopped by grader code that is the same in both runs (`GRADER_SIDE`). There
+the sandbox is bubblewrap in a user namespace; every attack must be contained, none skipped.
+Run as any other user, this file skips: the suite itself is then the unprivileged run.
 """
 
 from __future__ import annotations
