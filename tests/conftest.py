@@ -59,6 +59,7 @@ SHARED_MODULES = {
     "tests/nngrade/test_feedback_offline.py",
     "tests/nngrade/test_feedback_report_check.py",
     "tests/nngrade/test_isolation_user.py",
+    "tests/nngrade/test_isolation_user_copy.py",  # the user fixture of test_isolation_user
     "tests/nngrade/test_nngrade_cli.py",
     "tests/nngrade/test_postgres_gradebook.py",
     "tests/nnhelpers/test_data_mnist.py",
@@ -77,6 +78,7 @@ FIRST = (
     "tests/nngrade/test_isolation_user.py",  # the attack corpus again, as an unprivileged user
     "tests/nngrade/test_cluster_hw4.py",  # the HW 4 demo class graded twice (local, Dask)
     "tests/nngrade/test_adversarial.py",
+    "tests/nngrade/test_isolation_user_copy.py",  # hidden calls in a copy, as that user
     "tests/course/test_book.py",  # the lectures it needs and no other test ran yet, the site
     "tests/course/test_exchange_browser.py",
     "tests/course/test_readme_commands.py",
