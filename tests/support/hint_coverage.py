@@ -16,8 +16,7 @@ floor test tests/course/test_hint_coverage.py.
 `shared_measure` gives what `measure` gives, with the work shared by the processes of one test
 session (pytest-xdist workers): each bug is measured once per session by whichever process
 needs it first, which holds a lock on it and writes its result into the session's folder (as
-tests/support/_lecture_runs.py shares the lectures). HW 4's bugs retrain networks, so its
-measurement is the suite's longest single piece of work unless both workers share it.
+tests/support/_lecture_runs.py shares the lectures).
 """
 
 from __future__ import annotations
