@@ -98,16 +98,16 @@ def cmd_autograde(args: argparse.Namespace) -> int:
         f"{len(summary.could_not_grade)}, skipped {len(summary.skipped)} unchanged"
         + (f", grader faults {len(summary.grader_faults)}" if summary.grader_faults else "")
     )
-    for entry in summary.could_not_grade:
-        print(f"  could not grade: {entry}")
+    for entry in summary.could_not_grade:  # student ids: one line each, controls escaped
+        print(f"  could not grade: {escaped(entry)}")
     for who, before, after in summary.changed:
-        print(f"  score changed: {who}: {before} -> {after}")
+        print(f"  score changed: {escaped(who)}: {before} -> {after}")
     if summary.interrupted:
         print("interrupted: run the same command again to continue", file=sys.stderr)
         return 130
     if summary.grader_faults:
         for line in summary.fault_lines():
-            print(f"nngrade autograde: {line}", file=sys.stderr)
+            print(f"nngrade autograde: {escaped(line)}", file=sys.stderr)
         if summary.not_attempted:
             print(
                 f"nngrade autograde: stopped after {len(summary.grader_faults)} grader faults "
@@ -126,7 +126,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     settings = _settings(args)
     pages = write_feedback(settings, args.assignment)
     for page in pages:
-        print(page)
+        print(escaped(str(page)))
     print(f"{len(pages)} feedback pages in {settings.feedback}")
     if args.no_exchange:
         return 0
@@ -297,6 +297,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--folder", type=Path, default=None, help="default: mywork/ in the course")
     p.set_defaults(func=cmd_workspace)
     return top
+
+
+def escaped(text: str) -> str:
+    """Student-derived text for one printed line (ids in paths, reasons): see safe_text."""
+    from nngrade.grading.safe_text import escaped as escape
+
+    return escape(text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -150,3 +150,28 @@ def test_files_that_change_or_vanish_during_collect(course, tmp_path, monkeypatc
     assert not (settings.submitted / "grower").exists() or not any(
         (settings.submitted / "grower").rglob("*.ipynb")
     )
+
+
+def test_printed_student_text_cannot_fake_lines(course):
+    """An id planted straight in submitted/ (collect refuses it) with a newline and a bidi
+    override: `nngrade feedback` prints its page's path as one line, controls escaped."""
+    from nngrade.grading import records
+    from nngrade.grading.results import GradeReport, TestOutcome
+
+    settings = config.load(course.config_dir)
+    student = "mallory\nFAKE: 0 feedback pages\u202e"
+    tests = [TestOutcome("test_double", 2.0, 2.0, "passed", "", True)]
+    report = GradeReport(ASSIGNMENT, student, "graded", "", tests, reference(master()))
+    records.save(
+        settings.autograded, student, ASSIGNMENT, ASSIGNMENT, "k", report, "x",
+        master=course.master,
+    )  # fmt: skip
+    out = io.StringIO()
+    with redirect_stdout(out):
+        status = cli.main(
+            ["feedback", ASSIGNMENT, "--course", str(course.config_dir), "--no-exchange"]
+        )
+    assert status == 0
+    lines = out.getvalue().splitlines()
+    assert not any(line.startswith("FAKE") for line in lines), lines
+    assert any("mallory\\nFAKE" in line and "\\u202e" in line for line in lines), lines
