@@ -62,6 +62,20 @@ def _bidi_grade_id(nb: dict) -> bytes:
     return _dump(dict(nb, cells=cells))
 
 
+def _missing_keys(nb: dict) -> bytes:
+    """Cells without metadata (unless graded), outputs or execution counts: hand-edited files
+    that Jupyter still opens."""
+    cells = []
+    for cell in nb["cells"]:
+        cell = dict(cell)
+        if not cell.get("metadata", {}).get("nbgrader"):
+            cell.pop("metadata", None)
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+        cells.append(cell)
+    return _dump(dict(nb, cells=cells))
+
+
 NOTEBOOK_ATTACKS = [
     NotebookAttack("not_json", lambda nb: b"PK\x03\x04 not a notebook", "not valid notebook JSON"),
     NotebookAttack("deep_nesting", _deep, "nested deeper", "RecursionError in json.loads"),
@@ -96,6 +110,7 @@ NOTEBOOK_ATTACKS = [
         ),
     ),
     NotebookAttack("duplicate_cell_ids", lambda nb: _each_cell(nb, id="same")),
+    NotebookAttack("cells_missing_keys", _missing_keys, why="must stay gradeable"),
     NotebookAttack(
         "duplicate_keys",  # json keeps the last; so does Jupyter
         lambda nb: (

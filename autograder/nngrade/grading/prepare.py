@@ -203,7 +203,8 @@ def _check_cells(data: dict, name: str) -> None:
             isinstance(source, list) and all(isinstance(line, str) for line in source)
         ):
             raise SubmissionError(f"{where}: its source is not text")
-        meta = cell.get("metadata", {})
+        cell.setdefault("source", "")  # keys an editor may leave out: not worth a refusal
+        meta = cell.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise SubmissionError(f"{where}: its metadata is not a JSON object")
         _check_nbgrader(meta.get("nbgrader"), where)
