@@ -27,7 +27,10 @@ from nngrade.grading.results import GradeReport, Limits
 # recorded as "could not grade", so every submission is graded once more.
 # r3: graded copies keep capped outputs (caps.py) and no student output made after the first
 # hidden test (redact.withhold_after_hidden), so copies made before are graded again.
-GRADER_VERSION = f"nngrade-{__version__}-r3"
+# r4: verdicts changed: a graded function that changes an array argument in place fails that
+# call, complex values fail as a dtype error, hidden checks' messages are declassified, and
+# hidden tests run in a throw-away copy of the kernel (later outputs shown again).
+GRADER_VERSION = f"nngrade-{__version__}-r4"
 FINAL_STATUSES = ("graded", "could-not-grade")  # real results, reused when the key matches
 
 
