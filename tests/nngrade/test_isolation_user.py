@@ -149,10 +149,12 @@ def test_the_unprivileged_user_gets_the_bubblewrap_sandbox(unprivileged_user, us
 
 
 def test_attack_corpus_as_an_unprivileged_user(unprivileged_user, user_tmp):
-    """Every attack of the corpus is contained, with no skip, when a plain user grades."""
+    """Every attack of the corpora (notebook attacks, host attacks) is contained, with no
+    skip, when a plain user grades."""
     assert detect(False).mode == "namespaces"  # root's run of the corpus is the other half
     report = user_tmp / "corpus.xml"
     argv = [sys.executable, "-m", "pytest", CORPUS, "-q"]
+    argv += ["tests/nngrade/test_isolation_host.py"]  # the host corpus: where the modes differ
     argv += ["-p", "no:cacheprovider", "-k", "not beats_grading", f"--junitxml={report}"]
     argv += [f"--deselect={CORPUS}::test_attack_is_contained[{name}]" for name in GRADER_SIDE]
     done = run_as(unprivileged_user, argv, user_tmp)

@@ -33,6 +33,7 @@ from pathlib import Path
 from nngrade.grading.results import GraderFault, Limits
 from nngrade.grading.worker import ONE_THREAD
 from nngrade.sandbox import agent as wire
+from nngrade.sandbox import seccomp
 
 log = logging.getLogger("nngrade.sandbox.launcher")
 
@@ -615,6 +616,7 @@ class Sandbox:
         self.pidns: str | None = None
         self.clock_start = (time.monotonic(), 0.0)
         self.cpu_cache = (float("-inf"), 0.0)  # (when read, CPU seconds)
+        self.filtered = False  # bwrap applied the system-call filter (`seccomp.py`)
 
     # -- life cycle ------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -670,7 +672,6 @@ class Sandbox:
             env["HOME"] = str(home)
             argv = [sys.executable, "-I", "-B", str(AGENT)]
         argv.append(json.dumps(cfg))
-        self.stderr_file = open(self.workdir / "stderr.log", "w+b")
         self.cgroups = _Cgroups(self.workdir.name, self.limits)
         if not self.cgroups.dirs:
             self.warnings.append(self.cgroups.describe())
@@ -678,17 +679,25 @@ class Sandbox:
         if argv[0] == BWRAP:  # options through a file: bwrap's command line (/proc/1/cmdline,
             # readable in the sandbox) then names no host path
             split = argv.index("--")
-            with open(self.workdir / "bwrap.args", "w+b") as options:
-                options.write(b"".join(os.fsencode(a) + b"\0" for a in argv[1:split]))
+            options = argv[1:split]
+            filter_fd = seccomp.open_program()
+            self.filtered = filter_fd is not None
+            if filter_fd is not None:
+                options += ["--seccomp", str(filter_fd)]
+                pass_fds = (filter_fd,)
+            with open(self.workdir / "bwrap.args", "w+b") as handle:
+                handle.write(b"".join(os.fsencode(a) + b"\0" for a in options))
             args_fd = os.open(self.workdir / "bwrap.args", os.O_RDONLY | os.O_CLOEXEC)
-            pass_fds = (args_fd,)
+            pass_fds += (args_fd,)
             argv = [BWRAP, "--args", str(args_fd), *argv[split:]]
         try:
             self.proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=self.stderr_file,
+                # a pipe, not a file: bwrap's init keeps it open, and as an unprivileged
+                # grader student code can open /proc/1/fd/2 (a host file was writable)
+                stderr=subprocess.PIPE,
                 env=env,
                 cwd=str(self.workdir),
                 start_new_session=True,
@@ -702,6 +711,7 @@ class Sandbox:
             for fd in pass_fds:
                 os.close(fd)
         os.set_blocking(self.proc.stdout.fileno(), False)
+        os.set_blocking(self.proc.stderr.fileno(), False)
         self.cgroups.add(self.proc.pid)
         try:
             hello, _ = self._receive(_Deadline(None, START_TIMEOUT))
@@ -733,6 +743,10 @@ class Sandbox:
             elif os.path.isdir(path):
                 layout.bind(path)
         layout.args += ["--proc", "/proc", "--dev", "/dev"]
+        # bwrap's init (pid 1) runs unfiltered and without the agent's rlimits; as an
+        # unprivileged grader it has the student's uid, so its memory must not be writable
+        for mem in ("/proc/1/mem", "/proc/1/task/1/mem"):
+            layout.args += ["--ro-bind", "/dev/null", mem]
         size = int(self.limits.max_file_mb) * 2**20
         for path in (*SCRATCH_DIRS, HOME):
             layout.scratch(path, size)
@@ -770,9 +784,10 @@ class Sandbox:
         return env
 
     def _stderr_tail(self) -> str:
+        """What the sandbox wrote to stderr before its hello (at most a pipe buffer)."""
         try:
-            self.stderr_file.seek(0)
-            text = self.stderr_file.read()[-2000:].decode(errors="replace").strip()
+            text = (self.proc.stderr.read(1 << 16) or b"")[-2000:].decode(errors="replace")
+            text = text.strip()
         except (OSError, ValueError, AttributeError):
             return ""
         return f"agent stderr: {text}" if text else ""
@@ -795,7 +810,8 @@ class Sandbox:
     def describe(self) -> str:
         """The isolation in force for this sandbox (for the instructor's notes)."""
         cgroups = self.cgroups.describe() if self.cgroups else "no cgroup"
-        return f"{self.isolation.describe()}, {cgroups}"
+        calls = "seccomp filter" if self.filtered else "no system-call filter"
+        return f"{self.isolation.describe()}, {cgroups}, {calls}"
 
     @property
     def alive(self) -> bool:
@@ -845,7 +861,7 @@ class Sandbox:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL cannot be ignored
                 log.error("nngrade sandbox: pid %s survived SIGKILL", self.proc.pid)
-            for stream in (self.proc.stdin, self.proc.stdout):
+            for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
                 try:
                     stream.close()
                 except OSError:
@@ -861,8 +877,6 @@ class Sandbox:
             self.slot.release()
             self.slot = None
         if self.workdir is not None:
-            if getattr(self, "stderr_file", None) is not None:
-                self.stderr_file.close()
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
         return self.leftover

@@ -1,0 +1,139 @@
+"""The host attack corpus (`tests/adversarial/host_attacks.py`): each attack in a fresh sandbox.
+
+Run as root in the suite, and as the unprivileged user `nngrade-ci` by
+`test_isolation_user.py` (bubblewrap in a user namespace, no cgroup): the two modes differ
+exactly where these attacks aim (bwrap's init has the student's uid; nothing caps the tree).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+from host_attacks import HOST_ATTACKS, MARK, Host, parse
+from nngrade.grading.results import Limits
+from nngrade.sandbox import launcher, seccomp
+from nngrade.sandbox.launcher import Sandbox, detect
+
+FULL = detect(False).mode == "namespaces"
+pytestmark = pytest.mark.skipif(not FULL, reason="needs the bubblewrap sandbox")
+LIMITS = Limits(cell_timeout=20, total_timeout=120, memory_mb=512, max_processes=24)
+CANARIES = {
+    "PGPASSWORD": "nngrade-canary-pg",
+    "DATABASE_URL": "postgresql://grader:nngrade-canary-db@127.0.0.1/grades",
+    "NNGRADE_GRADEBOOK": "nngrade-canary-gradebook",
+    "DASK_SCHEDULER_ADDRESS": "tcp://127.0.0.1:8786",
+    "AWS_SECRET_ACCESS_KEY": "nngrade-canary-aws",
+}
+
+
+@pytest.fixture
+def host(monkeypatch):
+    """Canaries outside the sandbox: environment, a temp file, three listening sockets."""
+    for key, value in CANARIES.items():
+        monkeypatch.setenv(key, value)
+    folder = Path(tempfile.mkdtemp(prefix="nngrade-host-canary-"))
+    canary = folder / "canary.txt"
+    canary.write_text("secret")
+    listeners = []
+    unix = socket.socket(socket.AF_UNIX)
+    unix.bind(str(folder / "grader.sock"))
+    abstract = socket.socket(socket.AF_UNIX)
+    name = f"nngrade-canary-{os.getpid()}"
+    abstract.bind("\0" + name)
+    tcp = socket.socket()
+    tcp.bind(("127.0.0.1", 0))
+    for listener in (unix, abstract, tcp):
+        listener.listen(8)
+        listener.setblocking(False)
+        listeners.append(listener)
+    yield Host(
+        env=dict(CANARIES),
+        tmp_file=str(canary),
+        unix_socket=str(folder / "grader.sock"),
+        abstract_socket=name,
+        tcp_port=tcp.getsockname()[1],
+        max_processes=LIMITS.max_processes,
+    )
+    accepted = []
+    for listener in listeners:
+        try:
+            accepted.append(listener.accept())
+        except BlockingIOError:
+            pass
+        listener.close()
+    canary.unlink()
+    (folder / "grader.sock").unlink()
+    folder.rmdir()
+    assert not accepted, "a sandbox connected to a socket of the grader"
+
+
+def attack(name: str, host: Host) -> tuple[dict, Sandbox]:
+    """Run one attack in a fresh sandbox; its facts, and the (closed) sandbox."""
+    chosen = next(a for a in HOST_ATTACKS if a.name == name)
+    with Sandbox(LIMITS) as sb:
+        host = dataclasses.replace(host, scratch=str(sb.workdir))
+        prefix = f"HOST = {json.dumps(dataclasses.asdict(host))}\n"
+        reply, _ = sb.request({"op": "run_cell", "code": prefix + chosen.code}, timeout=60)
+        assert reply["ok"], reply["error"]
+        facts = parse(reply["stdout"])
+        workdir = sb.workdir
+        marks = [p.name for p in workdir.rglob("*") if p.is_file() and MARK.encode() in
+                 p.read_bytes()]  # fmt: skip
+    assert not marks, f"the sandbox wrote into host files {marks}"
+    assert sb.leftover == [], sb.leftover
+    return chosen.check(facts, host), sb
+
+
+@pytest.mark.parametrize("name", [a.name for a in HOST_ATTACKS])
+def test_host_attack_is_contained(name, host):
+    problems, sb = attack(name, host)
+    assert problems == [], f"{name} ({sb.describe()}): {problems}"
+
+
+def test_the_filter_is_what_contains_them(host, monkeypatch):
+    """Control: without the system-call filter the memory and CPU-share attacks succeed (and
+    the filter is in force in the runs above)."""
+    assert seccomp.program() is not None, "libseccomp missing: the host corpus is not contained"
+    monkeypatch.setattr(seccomp, "program", lambda: None)
+    for name in ("memfd_flood", "sysv_message_queues", "setsid_autogroup_escape"):
+        problems, sb = attack(name, host)
+        assert problems, f"{name} was contained without the filter ({sb.describe()})"
+        assert "no system-call filter" in sb.describe()
+
+
+def test_the_host_corpus_is_documented():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    missing = [a.name for a in HOST_ATTACKS if f"`{a.name}`" not in text]
+    assert not missing, f"docs/security.md lacks rows for {missing}"
+
+
+def test_a_sandbox_cannot_use_up_the_graders_process_budget():
+    """Rootless, sandbox processes have the grader's uid: RLIMIT_NPROC is counted per user
+    namespace (Linux >= 5.14), so a sandbox that forks all it may leaves the grader and a
+    second sandbox able to start processes."""
+    flood = next(a for a in HOST_ATTACKS if a.name == "process_flood").code
+    with Sandbox(LIMITS) as first:
+        reply, _ = first.request({"op": "run_cell", "code": flood}, timeout=60)
+        assert parse(reply["stdout"])["children"] >= LIMITS.max_processes - 3
+        with Sandbox(LIMITS) as second:
+            reply, _ = second.request({"op": "run_cell", "code": flood}, timeout=60)
+            assert parse(reply["stdout"])["children"] >= LIMITS.max_processes - 3
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+
+
+def test_bwrap_errors_still_explain_a_failed_start(monkeypatch):
+    """stderr is a pipe now (not a host file student code could open): a start-up failure
+    still quotes it."""
+    monkeypatch.setattr(launcher, "AGENT", Path("/nonexistent/nngrade-agent.py"))
+    with pytest.raises(launcher.SandboxStartError, match="nngrade-agent.py"):
+        with Sandbox(LIMITS):
+            pass
