@@ -10,8 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -137,3 +141,73 @@ def test_bwrap_errors_still_explain_a_failed_start(monkeypatch):
     with pytest.raises(launcher.SandboxStartError, match="nngrade-agent.py"):
         with Sandbox(LIMITS):
             pass
+
+
+EVASIVE_GRADER = """
+import json, sys, time
+from nngrade.grading.results import Limits
+from nngrade.sandbox.launcher import Sandbox, UID_BASE
+sb = Sandbox(Limits(memory_mb=512, max_processes=16))
+sb.start()
+reply, _ = sb.request({"op": "run_cell", "code": '''
+import ctypes, os, signal, time
+libc = ctypes.CDLL(None)
+def daemon(name, stop=False, block=False):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            libc.prctl(15, name.encode(), 0, 0, 0)  # PR_SET_NAME: looks like a system process
+            os.setpgid(0, 0)
+            if block:
+                signal.pthread_sigmask(signal.SIG_BLOCK, set(signal.Signals))
+            if stop:
+                os.kill(os.getpid(), signal.SIGSTOP)
+            while True:
+                time.sleep(1)
+        os._exit(0)
+daemon("kworker/0:1")
+daemon("sshd", stop=True)
+daemon("systemd", block=True)
+time.sleep(0.5)
+'''}, timeout=60)
+assert reply["ok"], reply
+slot = None if sb.uid is None else sb.uid - UID_BASE
+print(json.dumps({"workdir": str(sb.workdir), "uid": sb.uid, "pidns": sb.pidns, "slot": slot,
+                  "cgroups": [str(d) for d in sb.cgroups.dirs], "pid": sb.proc.pid}), flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_grader_leaves_nothing_of_evasive_processes():
+    """SIGKILL the grader while its sandbox holds double-forked daemons renamed like system
+    processes, one stopped, one blocking every signal: all die with it (bwrap's init dies with
+    its parent, the PID namespace with its init), and the next start-up sweep removes the
+    scratch folder and cgroups; as root the uid slot is free again. Root and unprivileged."""
+    grader = subprocess.Popen(
+        [sys.executable, "-c", EVASIVE_GRADER], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        facts = json.loads(grader.stdout.readline() or "{}")
+    finally:
+        grader.send_signal(signal.SIGKILL)
+        grader.wait()
+    assert facts, grader.stderr.read()[-3000:]
+    assert facts["pidns"], facts
+    for _ in range(200):
+        alive = launcher._pids_of(uid=facts["uid"], pidns=facts["pidns"])
+        if not alive and not Path(f"/proc/{facts['pid']}").exists():
+            break
+        time.sleep(0.1)
+    assert not alive, f"sandbox processes outlived the grader: {alive}"
+    launcher.sweep_leftovers.__wrapped__()  # (a grader starting elsewhere may sweep first)
+    assert not Path(facts["workdir"]).exists()
+    assert not any(Path(folder).exists() for folder in facts["cgroups"]), facts["cgroups"]
+    if facts["slot"] is not None:
+        folder = launcher._slot_dir()
+        try:
+            lock = launcher._try_lock(f"{facts['slot']}.lock", folder)
+            assert lock is not None, "the crashed grader's uid slot is still held"
+            os.close(lock)
+        finally:
+            os.close(folder)

@@ -156,9 +156,9 @@ def test_a_grader_killed_with_sigkill_leaves_nothing_behind(tmp_path):
             break
         time.sleep(0.1)
     assert gone, f"sandbox processes outlived the grader: {alive}"
-    assert Path(facts["workdir"]).exists()  # left behind by the crash ...
-    removed = launcher.sweep_leftovers.__wrapped__()  # ... until the next grader starts
-    assert facts["workdir"] in removed
+    # left behind by the crash until the next grader starts (on a shared machine another
+    # grader may start, and sweep it, before this one)
+    launcher.sweep_leftovers.__wrapped__()
     assert not Path(facts["workdir"]).exists()
     assert not any(Path(folder).exists() for folder in facts["cgroups"]), facts["cgroups"]
 
