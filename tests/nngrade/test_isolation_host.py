@@ -211,3 +211,32 @@ def test_a_killed_grader_leaves_nothing_of_evasive_processes():
             os.close(lock)
         finally:
             os.close(folder)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting another user's files needs root")
+def test_the_start_up_sweep_ignores_planted_look_alikes(tmp_path, monkeypatch):
+    """A local user plants entries named like a crashed grader's scratch folder in the temp
+    folder root sweeps: a symlink to a victim folder, a FIFO, a folder of their own holding a
+    victim file, a hard link. The sweep (as root) removes none of them, follows no link and
+    never blocks on the FIFO."""
+    import pwd
+
+    user = pwd.getpwnam("nobody")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious").write_text("keep")
+    dead = 999_999_999  # no such pid: a dead grader
+    prefix = f"{launcher.SCRATCH_PREFIX}{dead}-"
+    (tmp_path / f"{prefix}link").symlink_to(victim, target_is_directory=True)
+    os.mkfifo(tmp_path / f"{prefix}fifo")
+    theirs = tmp_path / f"{prefix}theirs"
+    theirs.mkdir()
+    (theirs / "file").write_text("theirs")
+    os.chown(theirs, user.pw_uid, user.pw_gid)
+    os.link(victim / "precious", tmp_path / f"{prefix}hardlink")
+    removed = launcher.sweep_leftovers.__wrapped__()
+    assert not any(str(tmp_path) in entry for entry in removed), removed
+    assert (victim / "precious").read_text() == "keep"
+    assert (theirs / "file").read_text() == "theirs"
+    assert (tmp_path / f"{prefix}fifo").exists() and (tmp_path / f"{prefix}link").is_symlink()
