@@ -240,3 +240,23 @@ def test_the_start_up_sweep_ignores_planted_look_alikes(tmp_path, monkeypatch):
     assert (victim / "precious").read_text() == "keep"
     assert (theirs / "file").read_text() == "theirs"
     assert (tmp_path / f"{prefix}fifo").exists() and (tmp_path / f"{prefix}link").is_symlink()
+
+
+@pytest.mark.parametrize(
+    "evasion",
+    [
+        "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGALRM})",
+        "signal.signal(signal.SIGINT, lambda *a: None)",  # swallow every interrupt
+        "signal.signal(signal.SIGINT, lambda *a: busy())\nsignal.setitimer(signal.ITIMER_REAL, "
+        "0.01, 0.01)\nsignal.signal(signal.SIGALRM, lambda *a: busy())",  # busy in handlers
+    ],
+    ids=["sigmask", "swallow", "busy_handlers"],
+)
+def test_a_cell_that_evades_interrupts_is_killed_in_time(evasion):
+    code = f"import signal\ndef busy():\n    while True:\n        pass\n{evasion}\nbusy()\n"
+    with Sandbox(LIMITS) as sb:
+        with pytest.raises(launcher.CallTimeout, match="killed"):
+            sb.request({"op": "run_cell", "code": code}, timeout=1)
+        with pytest.raises(launcher.KernelDied):
+            sb.request({"op": "run_cell", "code": "print(1)"}, timeout=10)
+    assert sb.leftover == []
