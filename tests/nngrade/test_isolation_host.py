@@ -109,6 +109,7 @@ def test_the_filter_is_what_contains_them(host, monkeypatch):
         problems, sb = attack(name, host)
         assert problems, f"{name} was contained without the filter ({sb.describe()})"
         assert "no system-call filter" in sb.describe()
+        assert any("libseccomp" in warning for warning in sb.warnings), sb.warnings
 
 
 def test_the_host_corpus_is_documented():

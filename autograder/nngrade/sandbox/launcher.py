@@ -685,6 +685,11 @@ class Sandbox:
             if filter_fd is not None:
                 options += ["--seccomp", str(filter_fd)]
                 pass_fds = (filter_fd,)
+            else:
+                self.warnings.append(
+                    "no system-call filter (libseccomp not found; `apt-get install "
+                    "libseccomp2`): memfd and SysV memory, setsid and ptrace are not restricted"
+                )
             with open(self.workdir / "bwrap.args", "w+b") as handle:
                 handle.write(b"".join(os.fsencode(a) + b"\0" for a in options))
             args_fd = os.open(self.workdir / "bwrap.args", os.O_RDONLY | os.O_CLOEXEC)
