@@ -10,10 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import signal
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +20,7 @@ from host_attacks import HOST_ATTACKS, MARK, Host, parse
 from nngrade.grading.results import Limits
 from nngrade.sandbox import launcher, seccomp
 from nngrade.sandbox.launcher import Sandbox, detect
+from nngrade_support import sigkill_grader_after_start
 
 FULL = detect(False).mode == "namespaces"
 pytestmark = pytest.mark.skipif(not FULL, reason="needs the bubblewrap sandbox")
@@ -184,16 +182,7 @@ def test_a_killed_grader_leaves_nothing_of_evasive_processes():
     processes, one stopped, one blocking every signal: all die with it (bwrap's init dies with
     its parent, the PID namespace with its init), and the next start-up sweep removes the
     scratch folder and cgroups; as root the uid slot is free again. Root and unprivileged."""
-    grader = subprocess.Popen(
-        [sys.executable, "-c", EVASIVE_GRADER], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        facts = json.loads(grader.stdout.readline() or "{}")
-    finally:
-        grader.send_signal(signal.SIGKILL)
-        grader.wait()
-    assert facts, grader.stderr.read()[-3000:]
+    facts = sigkill_grader_after_start(EVASIVE_GRADER)
     assert facts["pidns"], facts
     for _ in range(200):
         alive = launcher._pids_of(uid=facts["uid"], pidns=facts["pidns"])

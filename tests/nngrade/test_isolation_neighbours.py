@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from harness import make_course
 from nngrade.grading.results import Limits
 from nngrade.sandbox import launcher
 from nngrade.sandbox.launcher import Sandbox, detect
+from nngrade_support import sigkill_grader_after_start
 from simulate import reference
 
 FULL = detect(False).mode == "namespaces"
@@ -139,15 +139,7 @@ time.sleep(600)
 @pytest.mark.slow
 @needs_full
 def test_a_grader_killed_with_sigkill_leaves_nothing_behind(tmp_path):
-    grader = subprocess.Popen(
-        [sys.executable, "-c", GRADER], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        facts = json.loads(grader.stdout.readline() or "{}")
-    finally:
-        grader.send_signal(signal.SIGKILL)
-        grader.wait()
-    assert facts, grader.stderr.read()[-3000:]
+    facts = sigkill_grader_after_start(GRADER)
     gone = False
     for _ in range(100):  # bwrap dies with its parent, its PID namespace with it
         alive = launcher._pids_of(uid=facts["uid"], pidns=facts["pidns"])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -57,3 +61,18 @@ def submit_class(tmp: Path, students: dict | None = None) -> Path:
     sim.write_raw(sim.truncated(sim.build(master, [])), inbox / "frank" / "tiny.ipynb")
     sim.write_raw(b"", inbox / "gina" / "tiny.ipynb")
     return inbox
+
+
+def sigkill_grader_after_start(script: str) -> dict:
+    """Run a grader `script` that prints one JSON line of facts once its sandbox is up, then
+    SIGKILL it (a crashed grader) and return the facts; fails with its stderr if it printed none."""
+    grader = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        facts = json.loads(grader.stdout.readline() or "{}")
+    finally:
+        grader.send_signal(signal.SIGKILL)
+        grader.wait()
+    assert facts, grader.stderr.read()[-3000:]
+    return facts
