@@ -123,3 +123,18 @@ def test_feedback_formulas_render_with_the_network_blocked(pages, tmp_path):
     assert fractions and all(fractions), f"fractions were not typeset: {maths}"
     assert "$$" not in body and "\\frac" not in body and "\\sum" not in body
     assert histogram == [True], "the report's histogram did not load"
+
+
+def test_tables_inside_block_quotes_and_lists_render_as_tables():
+    """The notation card every notebook opens with is a table inside a block quote: JupyterLab
+    and the course site show it as a table, so the feedback page must too (mistune 3 parses
+    tables at the top level only unless told)."""
+    quote = "> **Notation**\n>\n> | symbol | meaning |\n> |---|---|\n> | $n$ | inputs |\n"
+    listed = "- a list item\n\n  | a | b |\n  |---|---|\n  | 1 | 2 |\n"
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell(quote), nbformat.v4.new_markdown_cell(listed)]
+    )
+    page = render_notebook(nb)
+    assert page.count("<table") == 2, page[page.find("<blockquote") :][:600]
+    assert "| symbol |" not in page
+    assert re.search(r"<td>\s*<math", page), "the formula in the table cell is MathML"

@@ -21,6 +21,7 @@ import html
 import nbformat
 from jinja2 import DictLoader, pass_context
 from latex2mathml.converter import convert
+from mistune.plugins.table import table_in_list, table_in_quote
 from nbconvert import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
@@ -80,7 +81,12 @@ class OfflineHTMLExporter(HTMLExporter):
             exclude_anchor_links=self.exclude_anchor_links,
             **self.lexer_options,
         )
-        return MarkdownWithMath(renderer=renderer).render(source)
+        markdown = MarkdownWithMath(renderer=renderer)
+        # Tables inside block quotes and lists (the notation card is one), as JupyterLab and
+        # the course site show them: mistune 3 parses tables at the top level only.
+        table_in_quote(markdown)
+        table_in_list(markdown)
+        return markdown.render(source)
 
 
 def _latex_outputs_as_mathml(nb: nbformat.NotebookNode) -> None:
