@@ -32,6 +32,7 @@ import ctypes
 import errno
 import os
 import platform
+import re
 import struct
 
 
@@ -331,20 +332,42 @@ def landlock_abi(libc) -> int:
     return max(int(version), 0)
 
 
-def writable_mounts() -> list[str]:
-    """Mount points mounted read-write (the scratch tmpfs: home, /tmp, /dev/shm, /dev...)."""
+def mounts() -> list[tuple[str, bool]]:
+    """(mount point, read-only?) of every mount this process sees, in /proc/self/mountinfo."""
     found = []
     with open("/proc/self/mountinfo") as info:
         for line in info:
             fields = line.split()
-            point, options = fields[4], fields[5].split(",")
-            if "rw" in options:
-                found.append(point.replace("\\040", " "))
+            point, options = _unescape(fields[4]), fields[5].split(",")
+            found.append((point, "ro" in options))
     return found
 
 
-def read_roots(excluded: list[str]) -> list[str]:
-    """The folders beneath which reading is allowed: all of / except `excluded` trees."""
+def _unescape(field: str) -> str:
+    """A mountinfo path: space, tab, newline and backslash are written as octal escapes."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def writable_mounts() -> list[str]:
+    """Mount points mounted read-write (the scratch tmpfs: home, /tmp, /dev/shm, /dev...)."""
+    return [point for point, read_only in mounts() if not read_only]
+
+
+def nested_read_only_mounts(excluded: list[str]) -> list[str]:
+    """Read-only mounts inside an excluded tree (the kit and its venv bound read-only under a
+    writable /tmp when the kit lives in /tmp): readable like every other read-only tree.
+    Never below /proc (other processes' entries)."""
+    inside = []
+    for point, read_only in mounts():
+        if not read_only or point == "/proc" or point.startswith("/proc/"):
+            continue
+        if any(point != e and point.startswith(e.rstrip("/") + "/") for e in excluded):
+            inside.append(point)
+    return inside
+
+
+def read_roots(excluded: list[str], start: str = "/") -> list[str]:
+    """The folders beneath `start` where reading is allowed: all of it except `excluded` trees."""
     roots: list[str] = []
     excluded = [e.rstrip("/") or "/" for e in excluded]
 
@@ -366,9 +389,19 @@ def read_roots(excluded: list[str]) -> list[str]:
         else:
             roots.append(path)
 
-    if "/" not in excluded:
-        visit("/")
+    if start.rstrip("/") or "/" not in excluded:
+        visit(start)
     return roots
+
+
+def readable_trees(excluded: list[str]) -> list[str]:
+    """Every read-only tree: beneath / outside `excluded`, and read-only mounts nested in an
+    excluded tree (minus anything excluded below them)."""
+    roots = read_roots(excluded)
+    for point in nested_read_only_mounts(excluded):
+        if os.path.isdir(point) and not os.path.islink(point):
+            roots += read_roots([e for e in excluded if e != point], point)
+    return list(dict.fromkeys(roots))
 
 
 def landlock(libc, abi: int) -> str:
@@ -386,7 +419,7 @@ def landlock(libc, abi: int) -> str:
     buffer = ctypes.create_string_buffer(attr, len(attr))
     ruleset = _check(libc.syscall(LL_CREATE, buffer, len(attr), 0), "landlock_create_ruleset")
     excluded = writable_mounts() + ["/proc"]
-    readable = read_roots(excluded) + [p for p in ALWAYS_READABLE if os.path.isdir(p)]
+    readable = readable_trees(excluded) + [p for p in ALWAYS_READABLE if os.path.isdir(p)]
     try:
         for path in readable:
             is_dir = os.path.isdir(path)
