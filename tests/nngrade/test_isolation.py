@@ -305,13 +305,31 @@ def test_allow_degraded_is_a_flag_and_a_config_key(tmp_path):
 
 
 def test_student_cell_errors_show_only_the_students_frames():
-    from nngrade.sandbox.isolated import _student_frames
+    from nngrade.sandbox.remote import student_frames
 
     with Sandbox(LIMITS) as sb:
         reply = run(sb, "def f(x):\n    return 1 / x\n\nf(0)")
-    text = _student_frames(reply["error"]["traceback"])
+    text = student_frames(reply["error"]["traceback"])
     assert "ZeroDivisionError" in text and "return 1 / x" in text
     assert "sandbox/agent" not in text and "interactiveshell" not in text
+
+
+def test_errors_of_called_functions_show_none_of_the_agents_lines():
+    """A test calling a student function that raises: the message quotes the student's frame,
+    not the agent's `value = func(*args, **kwargs)` line or its carets."""
+    from nngrade.sandbox.remote import Channel, StudentCodeError
+
+    with Sandbox(LIMITS) as sb:
+        run(sb, "def g(x):\n    raise NotImplementedError()\n")
+        channel = Channel(sb)
+        reply, blobs = sb.request(
+            {"op": "call", "target": {"global": "g"}, "args": [1], "kwargs": {"$dict": []}}
+        )
+        with pytest.raises(StudentCodeError) as raised:
+            channel.value(reply, blobs, "your g(...)")
+    message = str(raised.value)
+    assert "raise NotImplementedError()" in message, message
+    assert "func(*args" not in message and "^^^" not in message, message
 
 
 @needs_full

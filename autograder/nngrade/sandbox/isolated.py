@@ -52,6 +52,7 @@ from nngrade.sandbox.remote import (
     StudentCodeError,
     TestNamespace,
     TestTimeout,
+    student_frames,
 )
 
 log = logging.getLogger("nngrade.sandbox.isolated")
@@ -285,7 +286,7 @@ class _Run:
         if error:
             if type(error) is not dict:
                 error = {"ename": "Error", "evalue": "(a malformed error report)"}
-            text = _student_frames(str(error.get("traceback", ""))[-OUTPUT_CAP:])
+            text = student_frames(str(error.get("traceback", ""))[-OUTPUT_CAP:])
             outputs.append(
                 _error_output(
                     str(error.get("ename", "Error"))[:200],
@@ -512,19 +513,6 @@ def _silent_assert(err: AssertionError, source: str, has_hidden: bool, markers: 
     if where:
         return "a check of this test failed" + where
     return "a hidden check of this test failed (it has no message)"
-
-
-def _student_frames(text: str) -> str:
-    """A traceback without the agent's and IPython's own frames (they only confuse students)."""
-    kept, skipping = [], False
-    for line in text.splitlines():
-        if line.startswith('  File "'):
-            skipping = "sandbox/agent.py" in line or "/IPython/core/" in line
-        elif not line.startswith(" "):
-            skipping = False
-        if not skipping:
-            kept.append(line)
-    return "\n".join(kept)
 
 
 def _with_result(stdout: str, kernel_count: int, count: int) -> list:

@@ -110,12 +110,26 @@ class Channel:
         return RemoteObject(self, {"ref": [body[0]]}, f"<{kind} returned by your code>")
 
 
+def student_frames(text: str) -> str:
+    """A traceback without the agent's and IPython's own frames (each with its code and caret
+    lines: `value = func(*args, **kwargs)` is the grader's, not the student's)."""
+    kept, skipping = [], False
+    for line in text.splitlines():
+        if line.startswith('  File "'):
+            skipping = "sandbox/agent.py" in line or "/IPython/core/" in line
+        elif not line.startswith(" "):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def _student_traceback(text: str, keep: int = 8) -> str:
     """The last frames of the student's traceback (their own code; the agent's frames dropped)."""
     lines = [
         line
-        for line in text.splitlines()
-        if line.strip() and "sandbox/agent.py" not in line and not line.startswith("Traceback")
+        for line in student_frames(text).splitlines()
+        if line.strip() and not line.startswith("Traceback")
     ]
     if len(lines) <= 1:
         return ""
